@@ -1,0 +1,108 @@
+//! `job-manager.emu-jobtap.*`: what the jobtap plugin tells the module.
+//!
+//! The module opens one streaming `watch` request at the start of a replay. The plugin
+//! answers it with batches of job transitions, at most one batch per job-manager reactor
+//! iteration, so the module learns about every job without a round trip per job.
+//! `status` returns the plugin's cumulative counters.
+
+use serde::{Deserialize, Serialize};
+
+use crate::JobId;
+
+/// Name the plugin registers under; services are `job-manager.<PLUGIN_NAME>.<method>`.
+pub const PLUGIN_NAME: &str = "emu-jobtap";
+/// Streaming request: responses are [`TransitionBatch`]es until ENODATA.
+pub const WATCH_METHOD: &str = "watch";
+/// Ends every open watch stream of the sender with ENODATA.
+pub const WATCH_CANCEL_METHOD: &str = "watch-cancel";
+/// Request `{}`, response [`JobtapStatus`].
+pub const STATUS_METHOD: &str = "status";
+
+pub fn topic(method: &str) -> String {
+    format!("job-manager.{PLUGIN_NAME}.{method}")
+}
+
+/// The job states the module acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WatchedState {
+    /// The job-manager has made the job eligible for scheduling; its alloc request follows.
+    Sched,
+    /// The job is done for good; for a job that held resources, `sched.free` was sent.
+    Inactive,
+}
+
+/// How an inactive job ended (flux_job_result_t).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobResult {
+    Completed,
+    Failed,
+    Canceled,
+    Timeout,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    pub id: JobId,
+    pub state: WatchedState,
+    /// Timestamp of the event that caused the transition (the instance's clock).
+    pub t: f64,
+    /// Only for `inactive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<JobResult>,
+    /// Only for `inactive` jobs that ended by a fatal exception: `"<type>: <note>"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TransitionBatch {
+    pub transitions: Vec<Transition>,
+}
+
+/// Cumulative callback counts since the plugin was loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TransitionCounts {
+    pub new: u64,
+    pub sched: u64,
+    pub alloc: u64,
+    pub start: u64,
+    pub inactive: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct JobtapStatus {
+    pub counts: TransitionCounts,
+    /// Open watch streams.
+    pub watchers: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_round_trips_and_omits_empty_fields() {
+        let b = TransitionBatch {
+            transitions: vec![
+                Transition { id: JobId(7), state: WatchedState::Sched, t: 1.5, result: None, exception: None },
+                Transition {
+                    id: JobId(8),
+                    state: WatchedState::Inactive,
+                    t: 2.0,
+                    result: Some(JobResult::Canceled),
+                    exception: Some("cancel: by user".into()),
+                },
+            ],
+        };
+        let s = serde_json::to_string(&b).unwrap();
+        assert!(s.starts_with(r#"{"transitions":[{"id":7,"state":"sched","t":1.5}"#), "{s}");
+        assert_eq!(serde_json::from_str::<TransitionBatch>(&s).unwrap(), b);
+    }
+
+    #[test]
+    fn topics_are_under_the_job_manager() {
+        assert_eq!(topic(WATCH_METHOD), "job-manager.emu-jobtap.watch");
+    }
+}
