@@ -1,1 +1,22 @@
-//! placeholder
+//! The Flux Fiction replay engine, written "sans-IO" (quinn-proto style).
+//!
+//! The engine never touches Flux, files or clocks. Inputs arrive through `Engine::handle_*`
+//! calls (submit results, job transitions from the jobtap, exec start requests, scheduler
+//! probe replies, the wall clock); outputs leave through [`Engine::poll_command`] as
+//! [`Command`]s that the broker module executes, and [`Engine::deadline`] tells it when to
+//! call back if nothing happens. Everything here runs under plain `cargo test` on a virtual
+//! clock, which is how the barrier logic is tested against a scripted instance.
+
+mod barrier;
+mod clock;
+mod command;
+mod engine;
+mod idset;
+mod job;
+mod module_args;
+
+pub use command::{Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
+pub use engine::{Engine, EngineSettings, Progress};
+pub use idset::{IdsetError, expand_idset};
+pub use job::ActiveJob;
+pub use module_args::ModuleArgs;

@@ -1,0 +1,76 @@
+//! What the engine asks the broker module to do, and the small input types it is fed.
+
+use emu_protocol::JobId;
+use ff_inputs::SimTime;
+use ff_report::JobRecord;
+
+/// The two clocks the engine is told about on every input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Now {
+    /// Monotonic wall-clock seconds: deadlines are measured on it.
+    pub mono: f64,
+    /// The instance's realtime clock (simulated when the broker runs under faketime),
+    /// recorded in the REAL_* columns.
+    pub real: f64,
+}
+
+/// A response on a job's exec start request (see `emu_protocol::exec`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExecResponse {
+    Start,
+    /// A fatal exception of this type; `finish` and `release` still follow.
+    Exception { kind: &'static str, note: String },
+    /// wait(2) status: 0 = success, else the signal number that "killed" the job.
+    Finish { status: i32 },
+    /// Releases all of the job's resources and ends the start request's response stream.
+    Release,
+}
+
+/// Totals of the resources the scheduler manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ResourceCounts {
+    pub nodes: u64,
+    pub cores: u64,
+    pub gpus: u64,
+}
+
+/// Instance occupancy after a step, for the utilization timeline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepSample {
+    pub time: SimTime,
+    pub running: u64,
+    pub pending: u64,
+    pub busy_nodes: u64,
+    pub busy_cores: u64,
+    pub busy_gpus: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunOutcome {
+    /// Every event was replayed. `exit_code` is 0 when every job completed, 2 otherwise.
+    Replayed { exit_code: i32 },
+    /// The run was stopped: a barrier timed out, the scheduler misbehaved, or jobs can never run.
+    Failed { reason: String, diagnostic: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Move the instance's clock to this simulated time before the step's actions reach it.
+    SetClock(SimTime),
+    /// Submit one jobspec through job-ingest; answer with `Engine::handle_submitted`.
+    Submit { trace_idx: u64, jobspec: String },
+    /// Respond on the stored start request of `id`. After `Release` the request can be dropped.
+    Respond { id: JobId, response: ExecResponse },
+    /// Send `job-manager.alloc-query`; answer with `Engine::handle_alloc_query`.
+    QueryAllocQueue,
+    /// Send `sched.quiescent`; answer with `Engine::handle_quiescent`.
+    ProbeQuiescent,
+    /// Ask the scheduler which resources it manages; answer with `Engine::handle_resources`.
+    QueryResources,
+    /// A job left the system; its record is final.
+    JobDone(Box<JobRecord>),
+    /// A step is complete.
+    StepDone(StepSample),
+    /// The run is over; no more commands follow.
+    Finished(RunOutcome),
+}

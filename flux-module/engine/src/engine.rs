@@ -1,0 +1,659 @@
+//! The replay state machine: steps through simulated time and drives the step barrier.
+//!
+//! A step at simulated time `t` has up to two parts, each closed by a full barrier
+//! (see `barrier.rs`):
+//! 1. *releases*: jobs due to end at `t` are finished and released, so the scheduler
+//!    reacts to the freed resources first (starting queued jobs at `t`);
+//! 2. *arrivals*: trace rows submitted at `t` are submitted, all in flight together.
+//! Doing the parts one after the other makes the schedule independent of message timing:
+//! the scheduler always sees frees before arrivals, as a textbook scheduler does.
+//! Starts are acknowledged when their request arrives, at the current simulated time.
+
+use std::collections::{HashMap, HashSet};
+
+use emu_protocol::JobId;
+use emu_protocol::jobtap::{JobResult as TapResult, Transition, WatchedState};
+use emu_protocol::sched::{AllocQueryReply, QuiescentReply};
+use ff_inputs::{SimTime, SystemSpec, TraceError, TraceJob};
+use ff_report::{JobRecord, JobResult};
+
+use crate::barrier::{BarrierPhase, StepBarrier};
+use crate::clock::{Arrivals, Completions, TraceRows};
+use crate::command::{Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
+use crate::job::{ActiveJob, Footprint, JobPhase};
+
+/// Signal numbers reported as the wait status of jobs the emulator "kills".
+const SIGKILL: i32 = 9;
+const SIGTERM: i32 = 15;
+/// How many jobs a diagnostic lists by name.
+const DIAGNOSTIC_LIST: usize = 20;
+
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    pub system: SystemSpec,
+    pub exclusive: bool,
+    /// Wall-clock seconds one step (or the start-up checks) may take.
+    pub step_timeout: f64,
+    /// Rows in the trace (from the pre-flight pass), for progress reports.
+    pub jobs_total: u64,
+}
+
+/// Counters for status reports.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Progress {
+    pub jobs_total: u64,
+    pub submitted: u64,
+    pub started: u64,
+    pub finished: u64,
+    /// Finished other than by completing.
+    pub not_completed: u64,
+    pub steps: u64,
+    pub sim_time: Option<SimTime>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StepPart {
+    Releases,
+    Arrivals,
+}
+
+struct Step {
+    time: SimTime,
+    part: StepPart,
+    barrier: StepBarrier,
+    started_mono: f64,
+}
+
+enum Stage {
+    /// Waiting for the scheduler's resource view.
+    CheckingResources { since: f64 },
+    /// Waiting for the first `sched.quiescent` answer.
+    CheckingScheduler { since: f64 },
+    Stepping(Step),
+    Over,
+}
+
+pub struct Engine {
+    settings: EngineSettings,
+    arrivals: Arrivals,
+    completions: Completions,
+    /// Jobs inside the instance, by trace index.
+    active: HashMap<u64, ActiveJob>,
+    by_id: HashMap<JobId, u64>,
+    /// Transitions of ids whose submit response has not arrived yet.
+    early: HashMap<JobId, Transition>,
+    /// Every job with a start request whose INACTIVE has not been seen: what the
+    /// scheduler counts as allocated once its frees have arrived.
+    holding: HashSet<JobId>,
+    busy: Footprint,
+    stage: Stage,
+    now: Option<SimTime>,
+    progress: Progress,
+    commands: std::collections::VecDeque<Command>,
+}
+
+impl Engine {
+    pub fn new(settings: EngineSettings, rows: TraceRows) -> Result<Self, TraceError> {
+        let progress = Progress { jobs_total: settings.jobs_total, ..Progress::default() };
+        Ok(Engine {
+            settings,
+            arrivals: Arrivals::new(rows)?,
+            completions: Completions::default(),
+            active: HashMap::new(),
+            by_id: HashMap::new(),
+            early: HashMap::new(),
+            holding: HashSet::new(),
+            busy: Footprint::default(),
+            stage: Stage::CheckingResources { since: f64::NAN },
+            now: None,
+            progress,
+            commands: Default::default(),
+        })
+    }
+
+    /// Begins the run: first the instance is checked, then the first step starts.
+    pub fn start(&mut self, now: Now) {
+        self.stage = Stage::CheckingResources { since: now.mono };
+        self.commands.push_back(Command::QueryResources);
+    }
+
+    pub fn poll_command(&mut self) -> Option<Command> {
+        self.commands.pop_front()
+    }
+
+    /// Monotonic time by which the current wait must be over.
+    pub fn deadline(&self) -> Option<f64> {
+        let since = match &self.stage {
+            Stage::CheckingResources { since } | Stage::CheckingScheduler { since } => *since,
+            Stage::Stepping(step) => step.started_mono,
+            Stage::Over => return None,
+        };
+        Some(since + self.settings.step_timeout)
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress { sim_time: self.now, ..self.progress }
+    }
+
+    pub fn is_over(&self) -> bool {
+        matches!(self.stage, Stage::Over)
+    }
+
+    // ---- inputs -------------------------------------------------------------------------
+
+    pub fn handle_resources(&mut self, reply: Result<ResourceCounts, String>, now: Now) {
+        if !matches!(self.stage, Stage::CheckingResources { .. }) {
+            return;
+        }
+        let seen = match reply {
+            Ok(seen) => seen,
+            Err(e) => return self.fail(format!("could not read the scheduler's resources: {e}"), String::new()),
+        };
+        let sys = &self.settings.system;
+        let nodes = u64::from(sys.nnodes);
+        let want = ResourceCounts {
+            nodes,
+            cores: nodes * u64::from(sys.cores_per_node),
+            gpus: nodes * u64::from(sys.gpus_per_node),
+        };
+        if seen != want {
+            return self.fail(
+                format!(
+                    "the scheduler manages {} nodes, {} cores, {} GPUs but the config describes {} nodes, {} cores, {} GPUs",
+                    seen.nodes, seen.cores, seen.gpus, want.nodes, want.cores, want.gpus
+                ),
+                String::new(),
+            );
+        }
+        self.stage = Stage::CheckingScheduler { since: now.mono };
+        self.commands.push_back(Command::ProbeQuiescent);
+    }
+
+    pub fn handle_submitted(&mut self, trace_idx: u64, result: Result<JobId, String>, now: Now) {
+        if let Stage::Stepping(step) = &mut self.stage {
+            step.barrier.outstanding_submits = step.barrier.outstanding_submits.saturating_sub(1);
+        }
+        let id = match result {
+            Ok(id) => id,
+            Err(e) => {
+                if let Some(job) = self.active.remove(&trace_idx) {
+                    self.record_done(job, JobResult::Failed, Some(format!("submission rejected: {e}")), None);
+                }
+                return self.advance_barrier(now);
+            }
+        };
+        let Some(job) = self.active.get_mut(&trace_idx) else { return };
+        job.id = Some(id);
+        job.real_submit = Some(now.real);
+        if job.phase == JobPhase::Submitting {
+            job.phase = JobPhase::Queued;
+        }
+        self.by_id.insert(id, trace_idx);
+        self.progress.submitted += 1;
+        match self.early.remove(&id) {
+            Some(t) if t.state == WatchedState::Inactive => return self.apply_transition(&t, now),
+            Some(_) => job.reached_sched = true,
+            None => {}
+        }
+        if !job.reached_sched {
+            if let Stage::Stepping(step) = &mut self.stage {
+                step.barrier.awaiting_sched.insert(id);
+            }
+        }
+        self.advance_barrier(now);
+    }
+
+    pub fn handle_transitions(&mut self, batch: &[Transition], now: Now) {
+        for t in batch {
+            self.apply_transition(t, now);
+        }
+    }
+
+    pub fn handle_alloc_query(&mut self, reply: Result<AllocQueryReply, String>, now: Now) {
+        let Stage::Stepping(step) = &mut self.stage else { return };
+        if step.barrier.phase != BarrierPhase::AllocQueue {
+            return;
+        }
+        match reply {
+            Err(e) => self.fail(format!("job-manager.alloc-query failed: {e}"), String::new()),
+            Ok(r) => {
+                step.barrier.last_alloc_query = Some(r);
+                if r.queue_length > 0 {
+                    step.barrier.alloc_queries += 1;
+                    self.commands.push_back(Command::QueryAllocQueue);
+                } else {
+                    step.barrier.phase = BarrierPhase::Quiescent { confirming: false };
+                    step.barrier.probes += 1;
+                    self.commands.push_back(Command::ProbeQuiescent);
+                }
+                self.advance_barrier(now);
+            }
+        }
+    }
+
+    pub fn handle_quiescent(&mut self, reply: Result<QuiescentReply, String>, now: Now) {
+        let reply = match reply {
+            Ok(r) if r.status == 0 => Ok(r),
+            Ok(r) => Err(format!("sched.quiescent answered status {}", r.status)),
+            Err(e) => Err(e),
+        };
+        match &mut self.stage {
+            Stage::CheckingScheduler { .. } => match reply {
+                Ok(_) => self.begin_next_step(now),
+                Err(e) => self.fail(
+                    format!(
+                        "the scheduler does not answer sched.quiescent ({e}); Flux Fiction needs a scheduler \
+                         that implements it, such as Fluxion from TauferLab/flux-sched (branch master)"
+                    ),
+                    String::new(),
+                ),
+            },
+            Stage::Stepping(step) => {
+                let BarrierPhase::Quiescent { confirming } = step.barrier.phase else { return };
+                let r = match reply {
+                    Ok(r) => r,
+                    Err(e) => return self.fail(format!("sched.quiescent failed: {e}"), self.diagnostic(now)),
+                };
+                step.barrier.last_quiescent = Some(r);
+                let held = self.holding.len() as u64;
+                if confirming && r.alloc_current <= held {
+                    self.finish_part(now);
+                } else {
+                    step.barrier.phase = BarrierPhase::Starts { alloc_current: r.alloc_current };
+                    self.advance_barrier(now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An exec start request arrived. `trace_idx` comes from the jobspec's user attribute
+    /// (None: not submitted by the emulator); `ranks` are the broker ranks in its R.
+    pub fn handle_start_request(&mut self, id: JobId, trace_idx: Option<u64>, ranks: Vec<u32>, now: Now) {
+        self.holding.insert(id);
+        let sim_now = self.now.unwrap_or(SimTime(0));
+        let job = trace_idx.and_then(|idx| self.active.get_mut(&idx));
+        let Some(job) = job.filter(|j| matches!(j.phase, JobPhase::Queued | JobPhase::Submitting)) else {
+            self.refuse_start(id, "ff-emu: this job was not submitted by the emulator; it cannot run here");
+            return;
+        };
+        let (end, timeout) = job.end_time(sim_now);
+        job.phase = JobPhase::Running { start: sim_now, end, timeout };
+        job.real_start = Some(now.real);
+        job.nodelist = ranks;
+        if job.id.is_none() {
+            job.id = Some(id);
+        }
+        let idx = job.trace.trace_idx;
+        let footprint = Footprint::of(&job.trace, self.settings.exclusive, &self.settings.system);
+        self.by_id.insert(id, idx);
+        self.busy = add(self.busy, footprint);
+        self.completions.push(end, idx);
+        self.progress.started += 1;
+        self.commands.push_back(Command::Respond { id, response: ExecResponse::Start });
+        self.advance_barrier(now);
+    }
+
+    /// A `job-exception` event. A fatal one on a running job ends it now, as job-exec would.
+    pub fn handle_job_exception(&mut self, id: JobId, kind: &str, severity: i32, now: Now) {
+        if severity != 0 {
+            return;
+        }
+        let Some(idx) = self.by_id.get(&id).copied() else { return };
+        let Some(job) = self.active.get_mut(&idx) else { return };
+        let JobPhase::Running { start, .. } = job.phase else { return };
+        let finish = self.now.unwrap_or(start);
+        job.phase = JobPhase::Released { start, finish };
+        let status = if kind == "timeout" { SIGKILL } else { SIGTERM };
+        let footprint = Footprint::of(&job.trace, self.settings.exclusive, &self.settings.system);
+        self.busy = sub(self.busy, footprint);
+        self.commands.push_back(Command::Respond { id, response: ExecResponse::Finish { status } });
+        self.commands.push_back(Command::Respond { id, response: ExecResponse::Release });
+        self.advance_barrier(now);
+    }
+
+    /// Called when `deadline()` has passed.
+    pub fn handle_deadline(&mut self, now: Now) {
+        match self.deadline() {
+            Some(d) if now.mono >= d => {}
+            _ => return,
+        }
+        let what = match &self.stage {
+            Stage::CheckingResources { .. } => "the scheduler's resource view".to_string(),
+            Stage::CheckingScheduler { .. } => "the first sched.quiescent answer".to_string(),
+            Stage::Stepping(step) => format!("step {} ({})", self.progress.steps, step.barrier.phase.describe()),
+            Stage::Over => return,
+        };
+        let diagnostic = self.diagnostic(now);
+        self.fail(
+            format!("timed out after {} s waiting for {what}; see the diagnostic", self.settings.step_timeout),
+            diagnostic,
+        );
+    }
+
+    // ---- the step loop ------------------------------------------------------------------
+
+    fn begin_next_step(&mut self, now: Now) {
+        let active = &self.active;
+        let next_completion = self.completions.peek_live(|end, idx| {
+            matches!(active.get(&idx).map(|j| j.phase), Some(JobPhase::Running { end: e, .. }) if e == end)
+        });
+        let next = match (self.arrivals.peek_time(), next_completion) {
+            (Some(a), Some(c)) => a.min(c),
+            (a, c) => match a.or(c) {
+                Some(t) => t,
+                None => return self.end_of_events(now),
+            },
+        };
+        self.now = Some(next);
+        self.progress.steps += 1;
+        self.commands.push_back(Command::SetClock(next));
+        self.stage = Stage::Stepping(Step {
+            time: next,
+            part: StepPart::Releases,
+            barrier: StepBarrier::new(),
+            started_mono: now.mono,
+        });
+        if self.release_due(next) == 0 {
+            // Only stale completions (jobs canceled earlier) were due: nothing to wait for.
+            return self.finish_part(now);
+        }
+        self.advance_barrier(now);
+    }
+
+    /// Part 1 of a step: finish and release every job due at `t`. Returns how many.
+    fn release_due(&mut self, t: SimTime) -> usize {
+        let mut released = Vec::new();
+        while let Some(idx) = self.completions.pop_at(t) {
+            let Some(job) = self.active.get_mut(&idx) else { continue };
+            let JobPhase::Running { start, end, timeout } = job.phase else { continue };
+            if end != t {
+                continue;
+            }
+            let Some(id) = job.id else { continue };
+            job.phase = JobPhase::Released { start, finish: t };
+            let footprint = Footprint::of(&job.trace, self.settings.exclusive, &self.settings.system);
+            if timeout {
+                let limit = job.trace.time_limit.map(|l| l.as_secs_f64()).unwrap_or_default();
+                let note = format!("emulated job reached its time limit of {limit} s");
+                self.commands.push_back(Command::Respond {
+                    id,
+                    response: ExecResponse::Exception { kind: "timeout", note },
+                });
+            }
+            let status = if timeout { SIGKILL } else { 0 };
+            self.commands.push_back(Command::Respond { id, response: ExecResponse::Finish { status } });
+            self.commands.push_back(Command::Respond { id, response: ExecResponse::Release });
+            self.busy = sub(self.busy, footprint);
+            released.push(id);
+        }
+        let count = released.len();
+        if let Stage::Stepping(step) = &mut self.stage {
+            step.barrier.awaiting_inactive.extend(released);
+        }
+        count
+    }
+
+    /// Part 2 of a step: submit every trace row due at `t`.
+    fn submit_due(&mut self, t: SimTime) -> Result<usize, TraceError> {
+        let mut count = 0;
+        while let Some(trace) = self.arrivals.pop_at(t)? {
+            let idx = trace.trace_idx;
+            let jobspec = ff_inputs::jobspec_json(&trace, self.settings.exclusive, &self.settings.system);
+            self.active.insert(idx, ActiveJob::new(trace));
+            self.commands.push_back(Command::Submit { trace_idx: idx, jobspec });
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Moves the barrier forward as far as the current facts allow.
+    fn advance_barrier(&mut self, now: Now) {
+        let held = self.holding.len() as u64;
+        let Stage::Stepping(step) = &mut self.stage else { return };
+        match step.barrier.phase {
+            BarrierPhase::JobManager if step.barrier.job_manager_settled() => {
+                step.barrier.phase = BarrierPhase::AllocQueue;
+                step.barrier.alloc_queries += 1;
+                self.commands.push_back(Command::QueryAllocQueue);
+            }
+            BarrierPhase::Starts { alloc_current } if held >= alloc_current => {
+                step.barrier.phase = BarrierPhase::Quiescent { confirming: true };
+                step.barrier.probes += 1;
+                self.commands.push_back(Command::ProbeQuiescent);
+            }
+            _ => {}
+        }
+    }
+
+    fn finish_part(&mut self, now: Now) {
+        let Stage::Stepping(step) = &mut self.stage else { return };
+        let t = step.time;
+        match step.part {
+            StepPart::Releases => {
+                step.part = StepPart::Arrivals;
+                step.barrier = StepBarrier::new();
+                match self.submit_due(t) {
+                    Err(e) => self.fail(format!("trace error: {e}"), String::new()),
+                    Ok(0) => self.end_step(now),
+                    Ok(n) => {
+                        if let Stage::Stepping(step) = &mut self.stage {
+                            step.barrier.outstanding_submits = n;
+                        }
+                        self.advance_barrier(now);
+                    }
+                }
+            }
+            StepPart::Arrivals => self.end_step(now),
+        }
+    }
+
+    fn end_step(&mut self, now: Now) {
+        let Stage::Stepping(step) = &self.stage else { return };
+        let running = self.active.values().filter(|j| matches!(j.phase, JobPhase::Running { .. })).count() as u64;
+        let sample = StepSample {
+            time: step.time,
+            running,
+            pending: self.active.len() as u64 - running,
+            busy_nodes: self.busy.nodes,
+            busy_cores: self.busy.cores,
+            busy_gpus: self.busy.gpus,
+        };
+        self.commands.push_back(Command::StepDone(sample));
+        self.early.clear();
+        self.begin_next_step(now);
+    }
+
+    fn end_of_events(&mut self, now: Now) {
+        if self.active.is_empty() {
+            let exit_code = if self.progress.not_completed == 0 { 0 } else { 2 };
+            self.stage = Stage::Over;
+            self.commands.push_back(Command::Finished(RunOutcome::Replayed { exit_code }));
+            return;
+        }
+        let diagnostic = self.diagnostic(now);
+        self.fail(
+            format!(
+                "no events remain but {} jobs never finished: the scheduler is quiescent and will not start them",
+                self.active.len()
+            ),
+            diagnostic,
+        );
+    }
+
+    // ---- jobs ---------------------------------------------------------------------------
+
+    fn apply_transition(&mut self, t: &Transition, now: Now) {
+        if t.state == WatchedState::Inactive {
+            self.holding.remove(&t.id);
+        }
+        let Some(idx) = self.by_id.get(&t.id).copied() else {
+            if self.has_outstanding_submits() {
+                // The submit response may still be on its way; keep the furthest state.
+                let keep = self.early.get(&t.id).is_none_or(|e| e.state != WatchedState::Inactive);
+                if keep {
+                    self.early.insert(t.id, t.clone());
+                }
+            }
+            return self.advance_barrier(now);
+        };
+        if let Stage::Stepping(step) = &mut self.stage {
+            step.barrier.awaiting_sched.remove(&t.id);
+            if t.state == WatchedState::Inactive {
+                step.barrier.awaiting_inactive.remove(&t.id);
+            }
+        }
+        match t.state {
+            WatchedState::Sched => {
+                if let Some(job) = self.active.get_mut(&idx) {
+                    job.reached_sched = true;
+                }
+            }
+            WatchedState::Inactive => {
+                self.by_id.remove(&t.id);
+                if let Some(job) = self.active.remove(&idx) {
+                    let result = match t.result {
+                        Some(TapResult::Completed) | None => JobResult::Completed,
+                        Some(TapResult::Timeout) => JobResult::Timeout,
+                        Some(TapResult::Canceled) => JobResult::Canceled,
+                        Some(TapResult::Failed) => JobResult::Failed,
+                    };
+                    if let JobPhase::Running { .. } = job.phase {
+                        // Ended by something other than the emulator (e.g. an exception it
+                        // did not see): its resources are gone all the same.
+                        let footprint = Footprint::of(&job.trace, self.settings.exclusive, &self.settings.system);
+                        self.busy = sub(self.busy, footprint);
+                    }
+                    self.record_done(job, result, t.exception.clone(), Some(t.t));
+                }
+            }
+        }
+        self.advance_barrier(now);
+    }
+
+    fn has_outstanding_submits(&self) -> bool {
+        matches!(&self.stage, Stage::Stepping(s) if s.barrier.outstanding_submits > 0)
+    }
+
+    fn refuse_start(&mut self, id: JobId, note: &str) {
+        let note = note.to_string();
+        self.commands.push_back(Command::Respond { id, response: ExecResponse::Exception { kind: "exec", note } });
+        self.commands.push_back(Command::Respond { id, response: ExecResponse::Finish { status: 1 << 8 } });
+        self.commands.push_back(Command::Respond { id, response: ExecResponse::Release });
+    }
+
+    fn record_done(&mut self, job: ActiveJob, result: JobResult, note: Option<String>, real_finish: Option<f64>) {
+        let (start, finish) = match job.phase {
+            JobPhase::Running { start, .. } => (Some(start), self.now),
+            JobPhase::Released { start, finish } => (Some(start), Some(finish)),
+            JobPhase::Submitting | JobPhase::Queued => (None, None),
+        };
+        let footprint = Footprint::of(&job.trace, self.settings.exclusive, &self.settings.system);
+        self.progress.finished += 1;
+        if result != JobResult::Completed {
+            self.progress.not_completed += 1;
+        }
+        let record = JobRecord {
+            trace_idx: job.trace.trace_idx,
+            trace_id: job.trace.trace_id.clone(),
+            jobid: job.id.map(|id| id.0),
+            nnodes: job.trace.nnodes,
+            cores: footprint.cores,
+            gpus: footprint.gpus,
+            submit: job.trace.submit.0,
+            start: start.map(|t| t.0),
+            finish: finish.map(|t| t.0),
+            real_submit: job.real_submit,
+            real_start: job.real_start,
+            real_finish: if start.is_some() { real_finish } else { None },
+            nodelist: job.nodelist,
+            result,
+            note,
+            time_limit: job.trace.time_limit.map(|l| l.0),
+            elapsed: job.trace.elapsed.0,
+        };
+        self.commands.push_back(Command::JobDone(Box::new(record)));
+    }
+
+    fn fail(&mut self, reason: String, diagnostic: String) {
+        if matches!(self.stage, Stage::Over) {
+            return;
+        }
+        self.stage = Stage::Over;
+        self.commands.push_back(Command::Finished(RunOutcome::Failed { reason, diagnostic }));
+    }
+
+    /// What the engine knows about a stuck wait, for the failure report.
+    fn diagnostic(&self, now: Now) -> String {
+        use std::fmt::Write;
+        let mut d = String::new();
+        let sim = self.now.map(|t| t.to_string()).unwrap_or_else(|| "-".into());
+        let _ = writeln!(d, "simulated time: {sim}; steps: {}", self.progress.steps);
+        if let Stage::Stepping(step) = &self.stage {
+            let b = &step.barrier;
+            let _ = writeln!(
+                d,
+                "step part: {:?}; barrier: {}; waited {:.1} s",
+                step.part,
+                b.phase.describe(),
+                now.mono - step.started_mono
+            );
+            let _ = writeln!(d, "submissions awaiting job-ingest: {}", b.outstanding_submits);
+            let _ = writeln!(d, "{}", list_ids("submitted jobs not yet in SCHED", &b.awaiting_sched, &self.by_id));
+            let _ = writeln!(d, "{}", list_ids("released jobs not yet INACTIVE", &b.awaiting_inactive, &self.by_id));
+            let _ = writeln!(d, "last job-manager.alloc-query: {:?}", b.last_alloc_query);
+            let _ = writeln!(d, "last sched.quiescent: {:?}", b.last_quiescent);
+        }
+        let _ = writeln!(d, "jobs holding resources (emulator's view): {}", self.holding.len());
+        let mut pending: Vec<&ActiveJob> =
+            self.active.values().filter(|j| !matches!(j.phase, JobPhase::Running { .. })).collect();
+        pending.sort_by_key(|j| j.trace.trace_idx);
+        let _ = writeln!(d, "jobs in the instance: {} ({} not running)", self.active.len(), pending.len());
+        for j in pending.iter().take(DIAGNOSTIC_LIST) {
+            let id = j.id.map(|i| i.to_string()).unwrap_or_else(|| "-".into());
+            let _ = writeln!(
+                d,
+                "  trace_idx={} (line {}) jobid={id} phase={:?} in_sched={} nodes={} cores/node={} gpus/node={}",
+                j.trace.trace_idx,
+                j.trace.line,
+                j.phase,
+                j.reached_sched,
+                j.trace.nnodes,
+                j.trace.cores_per_node,
+                j.trace.gpus_per_node
+            );
+        }
+        if pending.len() > DIAGNOSTIC_LIST {
+            let _ = writeln!(d, "  ... and {} more", pending.len() - DIAGNOSTIC_LIST);
+        }
+        d
+    }
+}
+
+fn list_ids(what: &str, ids: &HashSet<JobId>, by_id: &HashMap<JobId, u64>) -> String {
+    let mut v: Vec<_> = ids.iter().collect();
+    v.sort();
+    let shown: Vec<String> = v
+        .iter()
+        .take(DIAGNOSTIC_LIST)
+        .map(|id| match by_id.get(id) {
+            Some(idx) => format!("{id} (trace_idx {idx})"),
+            None => id.to_string(),
+        })
+        .collect();
+    let more = v.len().saturating_sub(DIAGNOSTIC_LIST);
+    let tail = if more > 0 { format!(" ... and {more} more") } else { String::new() };
+    format!("{what} ({}): {}{tail}", v.len(), shown.join(", "))
+}
+
+fn add(a: Footprint, b: Footprint) -> Footprint {
+    Footprint { nodes: a.nodes + b.nodes, cores: a.cores + b.cores, gpus: a.gpus + b.gpus }
+}
+
+fn sub(a: Footprint, b: Footprint) -> Footprint {
+    Footprint {
+        nodes: a.nodes.saturating_sub(b.nodes),
+        cores: a.cores.saturating_sub(b.cores),
+        gpus: a.gpus.saturating_sub(b.gpus),
+    }
+}

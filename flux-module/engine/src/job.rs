@@ -1,0 +1,73 @@
+//! One replayed job while it is inside the instance, from submission to INACTIVE.
+
+use emu_protocol::JobId;
+use ff_inputs::{SimTime, TraceJob};
+
+/// Where a job is in its emulated life. Each state carries what is known only from then on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobPhase {
+    /// The job-ingest submit request is in flight.
+    Submitting,
+    /// Accepted by job-ingest; waiting for the scheduler.
+    Queued,
+    /// Its start was acknowledged at `start`; it ends at `end` (a timeout when `timeout`).
+    Running { start: SimTime, end: SimTime, timeout: bool },
+    /// `finish` and `release` were sent at `finish`; waiting for INACTIVE.
+    Released { start: SimTime, finish: SimTime },
+}
+
+#[derive(Debug, Clone)]
+pub struct ActiveJob {
+    pub trace: TraceJob,
+    pub id: Option<JobId>,
+    pub phase: JobPhase,
+    /// The job-manager has put it in SCHED (or further).
+    pub reached_sched: bool,
+    pub real_submit: Option<f64>,
+    pub real_start: Option<f64>,
+    /// Broker ranks of the nodes it was given.
+    pub nodelist: Vec<u32>,
+}
+
+impl ActiveJob {
+    pub fn new(trace: TraceJob) -> Self {
+        ActiveJob {
+            trace,
+            id: None,
+            phase: JobPhase::Submitting,
+            reached_sched: false,
+            real_submit: None,
+            real_start: None,
+            nodelist: Vec::new(),
+        }
+    }
+
+    /// When a job started at `start` ends, and whether that is its time limit cutting it short.
+    pub fn end_time(&self, start: SimTime) -> (SimTime, bool) {
+        match self.trace.time_limit {
+            Some(limit) if self.trace.elapsed > limit => (start + limit, true),
+            _ => (start + self.trace.elapsed, false),
+        }
+    }
+}
+
+/// Resources a job holds while it runs, as the emulator accounts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Footprint {
+    pub nodes: u64,
+    pub cores: u64,
+    pub gpus: u64,
+}
+
+impl Footprint {
+    /// An exclusive job holds whole nodes, whatever its per-node request.
+    pub fn of(job: &TraceJob, exclusive: bool, system: &ff_inputs::SystemSpec) -> Self {
+        let nodes = u64::from(job.nnodes);
+        let (cores, gpus) = if exclusive {
+            (system.cores_per_node, system.gpus_per_node)
+        } else {
+            (job.cores_per_node, job.gpus_per_node)
+        };
+        Footprint { nodes, cores: nodes * u64::from(cores), gpus: nodes * u64::from(gpus) }
+    }
+}

@@ -1,0 +1,266 @@
+//! The engine against a scripted instance on a virtual clock: a job-manager that accepts
+//! submissions at once and an FCFS scheduler over whole nodes. The scheduler can be made
+//! to answer its first probe *before* its scheduling pass (the race the confirming probe
+//! closes), and start requests always arrive after the probe reply (the scheduler commits
+//! R before the job-manager sees the allocation).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use emu_protocol::JobId;
+use emu_protocol::jobtap::{JobResult as TapResult, Transition, WatchedState};
+use emu_protocol::sched::{AllocQueryReply, QuiescentReply};
+use ff_engine::{Command, Engine, EngineSettings, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
+use ff_inputs::{SimDuration, SimTime, SystemSpec, TraceJob};
+use ff_report::{JobRecord, JobResult};
+
+const T0: i64 = 1_546_300_800;
+
+fn job(idx: u64, submit_s: i64, nodes: u32, elapsed_s: i64, limit_s: Option<i64>) -> TraceJob {
+    TraceJob {
+        trace_idx: idx,
+        line: idx + 2,
+        trace_id: (idx + 1).to_string(),
+        submit: SimTime::from_secs(T0 + submit_s),
+        elapsed: SimDuration::from_secs(elapsed_s),
+        time_limit: limit_s.map(SimDuration::from_secs),
+        nnodes: nodes,
+        cores_per_node: 16,
+        gpus_per_node: 0,
+    }
+}
+
+#[derive(Default)]
+struct Fake {
+    nnodes: u32,
+    /// Answer the first probe after new work before running the scheduling pass.
+    stale_first_probe: bool,
+    /// Never allocate anything (a scheduler that is stuck).
+    frozen: bool,
+    free: u32,
+    next_id: u64,
+    queue: VecDeque<JobId>,
+    nodes_of: HashMap<JobId, u32>,
+    idx_of: HashMap<JobId, u64>,
+    allocated: HashSet<JobId>,
+    timed_out: HashSet<JobId>,
+    deferred_starts: Vec<JobId>,
+    dirty: bool,
+    mono: f64,
+    probes: u64,
+}
+
+struct Outcome {
+    records: Vec<JobRecord>,
+    steps: Vec<StepSample>,
+    clock: Vec<SimTime>,
+    finished: RunOutcome,
+    probes: u64,
+}
+
+impl Fake {
+    fn new(nnodes: u32) -> Self {
+        Fake { nnodes, free: nnodes, next_id: 100, ..Fake::default() }
+    }
+
+    fn now(&mut self) -> Now {
+        self.mono += 0.001;
+        Now { mono: self.mono, real: 1.0e9 + self.mono }
+    }
+
+    fn schedule(&mut self) {
+        self.dirty = false;
+        if self.frozen {
+            return;
+        }
+        while let Some(&id) = self.queue.front() {
+            let n = self.nodes_of[&id];
+            if n > self.free {
+                break;
+            }
+            self.queue.pop_front();
+            self.free -= n;
+            self.allocated.insert(id);
+            self.deferred_starts.push(id);
+        }
+    }
+
+    fn run(mut self, jobs: Vec<TraceJob>) -> Outcome {
+        let settings = EngineSettings {
+            system: SystemSpec { nnodes: self.nnodes, cores_per_node: 16, gpus_per_node: 0 },
+            exclusive: false,
+            step_timeout: 60.0,
+            jobs_total: jobs.len() as u64,
+        };
+        let rows = Box::new(jobs.into_iter().map(Ok));
+        let mut engine = Engine::new(settings, rows).unwrap();
+        let now = self.now();
+        engine.start(now);
+        let (mut records, mut steps, mut clock) = (Vec::new(), Vec::new(), Vec::new());
+        loop {
+            let Some(cmd) = engine.poll_command() else {
+                panic!("engine went idle without finishing; progress {:?}", engine.progress());
+            };
+            let now = self.now();
+            match cmd {
+                Command::SetClock(t) => clock.push(t),
+                Command::QueryResources => engine.handle_resources(
+                    Ok(ResourceCounts { nodes: self.nnodes.into(), cores: u64::from(self.nnodes) * 16, gpus: 0 }),
+                    now,
+                ),
+                Command::Submit { trace_idx, jobspec } => {
+                    let v: serde_json::Value = serde_json::from_str(&jobspec).unwrap();
+                    let nodes = v["resources"][0]["count"].as_u64().unwrap() as u32;
+                    assert_eq!(v["attributes"]["user"]["ff_trace_idx"].as_u64(), Some(trace_idx));
+                    self.next_id += 1;
+                    let id = JobId(self.next_id);
+                    self.nodes_of.insert(id, nodes);
+                    self.idx_of.insert(id, trace_idx);
+                    // The SCHED transition may overtake the submit response.
+                    let sched = Transition { id, state: WatchedState::Sched, t: now.real, result: None, exception: None };
+                    if self.next_id % 2 == 0 {
+                        engine.handle_transitions(&[sched], now);
+                        engine.handle_submitted(trace_idx, Ok(id), now);
+                    } else {
+                        engine.handle_submitted(trace_idx, Ok(id), now);
+                        engine.handle_transitions(&[sched], now);
+                    }
+                    self.queue.push_back(id);
+                    self.dirty = true;
+                }
+                Command::Respond { id, response } => match response {
+                    ExecResponse::Start | ExecResponse::Finish { .. } => {}
+                    ExecResponse::Exception { kind, .. } => {
+                        if kind == "timeout" {
+                            self.timed_out.insert(id);
+                        }
+                    }
+                    ExecResponse::Release => {
+                        assert!(self.allocated.remove(&id), "released a job that holds nothing");
+                        self.free += self.nodes_of[&id];
+                        self.dirty = true;
+                        let result =
+                            if self.timed_out.contains(&id) { TapResult::Timeout } else { TapResult::Completed };
+                        let t = Transition {
+                            id,
+                            state: WatchedState::Inactive,
+                            t: now.real,
+                            result: Some(result),
+                            exception: None,
+                        };
+                        engine.handle_transitions(&[t], now);
+                    }
+                },
+                Command::QueryAllocQueue => engine.handle_alloc_query(
+                    Ok(AllocQueryReply { queue_length: 0, alloc_pending: 0, running: self.allocated.len() as u64 }),
+                    now,
+                ),
+                Command::ProbeQuiescent => {
+                    self.probes += 1;
+                    let stale = self.stale_first_probe && self.dirty;
+                    if self.dirty && !stale {
+                        self.schedule();
+                    }
+                    let reply = QuiescentReply { status: 0, alloc_current: self.allocated.len() as u64 };
+                    if stale {
+                        self.schedule();
+                    }
+                    engine.handle_quiescent(Ok(reply), now);
+                    for id in std::mem::take(&mut self.deferred_starts) {
+                        let n = self.nodes_of[&id];
+                        let now = self.now();
+                        engine.handle_start_request(id, Some(self.idx_of[&id]), (0..n).collect(), now);
+                    }
+                }
+                Command::JobDone(r) => records.push(*r),
+                Command::StepDone(s) => steps.push(s),
+                Command::Finished(finished) => {
+                    records.sort_by_key(|r| r.trace_idx);
+                    return Outcome { records, steps, clock, finished, probes: self.probes };
+                }
+            }
+        }
+    }
+}
+
+fn starts(o: &Outcome) -> Vec<i64> {
+    o.records.iter().map(|r| r.start.unwrap() / 1_000_000 - T0).collect()
+}
+
+fn ten_multi_node() -> Vec<TraceJob> {
+    (0..10).map(|i| job(i, 0, 10, 360, Some(600))).collect()
+}
+
+#[test]
+fn multi_node_trace_runs_in_waves_of_three() {
+    let o = Fake::new(30).run(ten_multi_node());
+    assert_eq!(o.finished, RunOutcome::Replayed { exit_code: 0 });
+    assert_eq!(starts(&o), vec![0, 0, 0, 360, 360, 360, 720, 720, 720, 1080]);
+    let last = o.records.iter().map(|r| r.finish.unwrap()).max().unwrap();
+    assert_eq!(last / 1_000_000 - T0, 1440);
+    assert!(o.records.iter().all(|r| r.result == JobResult::Completed));
+}
+
+#[test]
+fn a_stale_first_probe_does_not_advance_the_clock_early() {
+    let mut fake = Fake::new(30);
+    fake.stale_first_probe = true;
+    let o = fake.run(ten_multi_node());
+    assert_eq!(o.finished, RunOutcome::Replayed { exit_code: 0 });
+    assert_eq!(starts(&o), vec![0, 0, 0, 360, 360, 360, 720, 720, 720, 1080]);
+}
+
+#[test]
+fn the_clock_only_moves_forward_and_visits_each_event_time() {
+    let o = Fake::new(30).run(ten_multi_node());
+    let secs: Vec<i64> = o.clock.iter().map(|t| t.0 / 1_000_000 - T0).collect();
+    assert_eq!(secs, vec![0, 360, 720, 1080, 1440]);
+    assert_eq!(o.steps.len(), 5);
+    assert_eq!(o.steps[0].busy_nodes, 30);
+    assert_eq!(o.steps[0].pending, 7);
+    assert_eq!(o.steps.last().unwrap().running, 0);
+}
+
+#[test]
+fn a_job_past_its_limit_is_cut_at_the_limit_and_recorded_as_timeout() {
+    let o = Fake::new(4).run(vec![job(0, 0, 1, 500, Some(300)), job(1, 10, 1, 20, None)]);
+    assert_eq!(o.finished, RunOutcome::Replayed { exit_code: 2 });
+    assert_eq!(o.records[0].result, JobResult::Timeout);
+    assert_eq!(o.records[0].finish.unwrap() / 1_000_000 - T0, 300);
+    assert_eq!(o.records[1].result, JobResult::Completed);
+    assert_eq!(o.records[1].finish.unwrap() / 1_000_000 - T0, 30);
+}
+
+#[test]
+fn gaps_between_jobs_mean_no_waiting() {
+    let jobs = (0..10).map(|i| job(i, i as i64 * 3600, 1, 360, Some(600))).collect();
+    let o = Fake::new(1).run(jobs);
+    assert!(o.records.iter().all(|r| r.start == Some(r.submit)));
+}
+
+#[test]
+fn zero_length_jobs_finish_at_their_start() {
+    let o = Fake::new(1).run(vec![job(0, 0, 1, 0, None), job(1, 0, 1, 0, None)]);
+    assert_eq!(o.finished, RunOutcome::Replayed { exit_code: 0 });
+    assert_eq!(starts(&o), vec![0, 0]);
+}
+
+#[test]
+fn jobs_the_scheduler_never_starts_end_the_run_with_a_diagnostic() {
+    let mut fake = Fake::new(2);
+    fake.frozen = true;
+    let o = fake.run(vec![job(0, 0, 1, 10, None)]);
+    match o.finished {
+        RunOutcome::Failed { reason, diagnostic } => {
+            assert!(reason.contains("1 jobs never finished"), "{reason}");
+            assert!(diagnostic.contains("trace_idx=0 (line 2)"), "{diagnostic}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn each_barrier_confirms_with_a_second_probe() {
+    let o = Fake::new(30).run(ten_multi_node());
+    // 1 start-up probe + 2 per barrier; 5 steps: 1 arrival barrier + 4 release barriers.
+    assert_eq!(o.probes, 1 + 2 * 5);
+}

@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Independent textbook schedulers for checking emulated schedules.
+
+Reads the same trace the emulator replays (sacct-style CSV or SWF) and computes, for
+every job, its start time on a machine of N identical nodes where each job takes whole
+nodes, under one of two policies:
+  fcfs  strict first-come first-served: the first job that does not fit blocks the rest;
+  easy  EASY backfilling: the first job that does not fit gets a reservation at the
+        earliest time enough nodes are free, judged from the running jobs' time limits;
+        a later job may start now only if it ends (by its limit) before that reservation,
+        or uses no more nodes than the reservation leaves spare.
+At each event time, jobs that end are freed first, then arrivals join the queue, then
+one scheduling pass runs (the emulator gives the scheduler the same order).
+
+With --compare CSV it reads the emulator's job_transitions.csv and prints how many start
+times agree (and the first disagreements), exiting non-zero below --min-agreement.
+Standard library only, so that it runs wherever the tests run.
+"""
+import argparse
+import csv
+import datetime
+import heapq
+import math
+import re
+import sys
+
+DEFAULT_SWF_EPOCH = 1546300800  # 2019-01-01T00:00:00Z, as the emulator's default
+
+
+def parse_duration(text):
+    text = text.strip()
+    if text.upper() in ("UNLIMITED", "PARTITION_LIMIT"):
+        return None
+    m = re.fullmatch(r"(?:(\d+)-)?(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)", text)
+    if not m:
+        raise ValueError(f"bad duration {text!r}")
+    days, hours, minutes, seconds = m.groups()
+    return int(days or 0) * 86400 + int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def parse_submit(text):
+    stamp = datetime.datetime.fromisoformat(text.strip()).replace(tzinfo=datetime.timezone.utc)
+    return stamp.timestamp()
+
+
+def read_csv_trace(path):
+    with open(path) as f:
+        lines = [l for l in f if l.strip() and not l.lstrip().startswith("#")]
+    delim = "|" if "|" in lines[0] else ","
+    jobs = []
+    for idx, row in enumerate(csv.DictReader(lines, delimiter=delim, skipinitialspace=True)):
+        row = {k.strip(): v.strip() for k, v in row.items()}
+        submit = float(row["t_submit"]) if row.get("t_submit") else parse_submit(row["Submit"])
+        run = float(row["elapsed_s"]) if row.get("elapsed_s") else parse_duration(row["Elapsed"])
+        jobs.append(dict(idx=idx, submit=submit, run=run, limit=parse_duration(row["Timelimit"]),
+                         nodes=int(row["NNodes"])))
+    return jobs
+
+
+def read_swf_trace(path, procs_per_node, max_jobs, epoch):
+    jobs = []
+    with open(path) as f:
+        for line in f:
+            if line.startswith(";"):
+                m = re.match(r";\s*UnixStartTime:\s*(\d+)", line)
+                if m and epoch is None:
+                    epoch = int(m.group(1))
+                continue
+            fields = line.split()
+            if not fields:
+                continue
+            submit, run = float(fields[1]), float(fields[3])
+            procs = int(fields[4]) if int(fields[4]) > 0 else int(fields[7])
+            requested = float(fields[8])
+            if run < 0 or procs <= 0:
+                continue
+            limit = requested if requested >= run else math.ceil(run / 60) * 60
+            jobs.append(dict(idx=len(jobs), submit=submit, run=run, limit=limit,
+                             nodes=math.ceil(procs / procs_per_node)))
+            if max_jobs and len(jobs) >= max_jobs:
+                break
+    base = DEFAULT_SWF_EPOCH if epoch is None else epoch
+    for j in jobs:
+        j["submit"] += base
+    return jobs
+
+
+def simulate(jobs, nnodes, policy):
+    for j in jobs:
+        if j["nodes"] > nnodes:
+            raise SystemExit(f"job {j['idx']} needs {j['nodes']} nodes; the machine has {nnodes}")
+    arrivals = sorted(jobs, key=lambda j: (j["submit"], j["idx"]))
+    running = []  # heap of (end, idx, nodes, limit_end)
+    queue = []
+    free = nnodes
+    start = {}
+    ai = 0
+
+    def launch(j, now):
+        nonlocal free
+        free -= j["nodes"]
+        start[j["idx"]] = now
+        end = now + (j["run"] if j["limit"] is None else min(j["run"], j["limit"]))
+        limit_end = math.inf if j["limit"] is None else now + j["limit"]
+        heapq.heappush(running, (end, j["idx"], j["nodes"], limit_end))
+
+    def schedule(now):
+        waiting = []
+        reservation = None  # (shadow time, spare nodes at shadow)
+        for j in queue:
+            if reservation is None:
+                if j["nodes"] <= free:
+                    launch(j, now)
+                    continue
+                if policy == "fcfs":
+                    waiting.append(j)
+                    reservation = (now, 0)  # blocks everything behind it
+                    continue
+                avail, shadow = free, now
+                for limit_end, nodes in sorted((r[3], r[2]) for r in running):
+                    if avail >= j["nodes"]:
+                        break
+                    avail, shadow = avail + nodes, limit_end
+                reservation = (shadow, avail - j["nodes"])
+                waiting.append(j)
+                continue
+            shadow, spare = reservation
+            if policy == "easy" and j["nodes"] <= free:
+                ends_in_time = j["limit"] is not None and now + j["limit"] <= shadow
+                if ends_in_time or j["nodes"] <= spare:
+                    if not ends_in_time:
+                        reservation = (shadow, spare - j["nodes"])
+                    launch(j, now)
+                    continue
+            waiting.append(j)
+        queue[:] = waiting
+
+    while ai < len(arrivals) or running:
+        times = [running[0][0]] if running else []
+        if ai < len(arrivals):
+            times.append(arrivals[ai]["submit"])
+        now = min(times)
+        freed = False
+        while running and running[0][0] <= now:
+            free += heapq.heappop(running)[2]
+            freed = True
+        if freed and queue:
+            schedule(now)
+        arrived = False
+        while ai < len(arrivals) and arrivals[ai]["submit"] <= now:
+            queue.append(arrivals[ai])
+            ai += 1
+            arrived = True
+        if arrived:
+            schedule(now)
+    if queue:
+        raise SystemExit(f"{len(queue)} jobs never started")
+    return start
+
+
+def compare(model, emulated_csv, min_agreement, show):
+    with open(emulated_csv) as f:
+        emulated = {int(r["trace_idx"]): r for r in csv.DictReader(f)}
+    bad = []
+    for idx, s in sorted(model.items()):
+        row = emulated.get(idx)
+        got = float(row["START"]) if row and row["START"] else None
+        if got is None or abs(got - s) > 1e-6:
+            bad.append((idx, s, got))
+    for idx, want, got in bad[:show]:
+        print(f"trace_idx={idx} model_start={want:.6f} emulated_start={got}")
+    n = len(model)
+    agree = (n - len(bad)) / n if n else 1.0
+    print(f"agreement: {n - len(bad)}/{n} start times ({100 * agree:.2f}%)")
+    return agree >= min_agreement
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("trace")
+    ap.add_argument("--nodes", type=int, required=True)
+    ap.add_argument("--policy", choices=("fcfs", "easy"), default="fcfs")
+    ap.add_argument("--format", choices=("csv", "swf"), default=None)
+    ap.add_argument("--procs-per-node", type=int, default=1)
+    ap.add_argument("--max-jobs", type=int, default=0)
+    ap.add_argument("--swf-epoch", type=int, default=None)
+    ap.add_argument("--compare", metavar="JOB_TRANSITIONS_CSV")
+    ap.add_argument("--min-agreement", type=float, default=1.0)
+    ap.add_argument("--show", type=int, default=10)
+    a = ap.parse_args()
+    fmt = a.format or ("swf" if a.trace.endswith(".swf") else "csv")
+    if fmt == "swf":
+        jobs = read_swf_trace(a.trace, a.procs_per_node, a.max_jobs, a.swf_epoch)
+    else:
+        jobs = read_csv_trace(a.trace)[: a.max_jobs or None]
+    starts = simulate(jobs, a.nodes, a.policy)
+    if a.compare:
+        sys.exit(0 if compare(starts, a.compare, a.min_agreement, a.show) else 1)
+    out = csv.writer(sys.stdout)
+    out.writerow(["trace_idx", "start"])
+    for j in jobs:
+        out.writerow([j["idx"], f"{starts[j['idx']]:.6f}"])
+
+
+if __name__ == "__main__":
+    main()
