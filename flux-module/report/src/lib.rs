@@ -1,1 +1,21 @@
-//! placeholder
+//! Run artifacts of a Flux Fiction replay, written from plain job records.
+//!
+//! The replay engine hands this crate one [`JobRecord`] per job as it leaves the system; each
+//! artifact has its own writer:
+//!
+//! * [`TransitionsWriter`]: `job_transitions.csv`, one row per job (streamed, sorted at the end).
+//!
+//! Nothing here links Flux or knows engine types: simulated times are `i64` microseconds of epoch
+//! time, so the crate is tested with plain `cargo test` and can post-process runs offline.
+
+mod atomic_file;
+mod job;
+mod seconds;
+mod transitions;
+
+pub use job::{JobRecord, JobResult, SystemCapacity};
+pub use seconds::{format_micros_as_seconds, micros_to_seconds};
+pub use transitions::{TRANSITIONS_HEADER, TransitionsWriter};
+
+#[cfg(test)]
+mod test_support;
