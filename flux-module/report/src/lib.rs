@@ -3,7 +3,8 @@
 //! The replay engine hands this crate one [`JobRecord`] per job as it leaves the system; each
 //! artifact has its own writer:
 //!
-//! * [`TransitionsWriter`]: `job_transitions.csv`, one row per job (streamed, sorted at the end).
+//! * [`TransitionsWriter`]: `job_transitions.csv`, one row per job (streamed, sorted at the end),
+//! * [`SummaryAccumulator`] and [`write_summary`]: `summary.json`, run-wide metrics in O(1) memory.
 //!
 //! Nothing here links Flux or knows engine types: simulated times are `i64` microseconds of epoch
 //! time, so the crate is tested with plain `cargo test` and can post-process runs offline.
@@ -11,10 +12,15 @@
 mod atomic_file;
 mod job;
 mod seconds;
+mod summary;
 mod transitions;
 
 pub use job::{JobRecord, JobResult, SystemCapacity};
 pub use seconds::{format_micros_as_seconds, micros_to_seconds};
+pub use summary::{
+    BoundedSlowdown, MeanMax, RunFacts, SLOWDOWN_TAU_SECONDS, SUMMARY_VERSION, Summary,
+    SummaryAccumulator, write_summary,
+};
 pub use transitions::{TRANSITIONS_HEADER, TransitionsWriter};
 
 #[cfg(test)]
