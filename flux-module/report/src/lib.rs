@@ -1,10 +1,11 @@
 //! Run artifacts of a Flux Fiction replay, written from plain job records.
 //!
-//! The replay engine hands this crate one [`JobRecord`] per job as it leaves the system; each
-//! artifact has its own writer:
+//! The replay engine hands this crate one [`JobRecord`] per job as it leaves the system and one
+//! utilization sample per simulated step; each artifact has its own writer:
 //!
 //! * [`TransitionsWriter`]: `job_transitions.csv`, one row per job (streamed, sorted at the end),
-//! * [`SummaryAccumulator`] and [`write_summary`]: `summary.json`, run-wide metrics in O(1) memory.
+//! * [`SummaryAccumulator`] and [`write_summary`]: `summary.json`, run-wide metrics in O(1) memory,
+//! * [`UtilizationTimeline`]: `utilization.csv` per step and the `utilization.svg` plot.
 //!
 //! Nothing here links Flux or knows engine types: simulated times are `i64` microseconds of epoch
 //! time, so the crate is tested with plain `cargo test` and can post-process runs offline.
@@ -13,7 +14,9 @@ mod atomic_file;
 mod job;
 mod seconds;
 mod summary;
+mod timeline;
 mod transitions;
+mod utilization_plot;
 
 pub use job::{JobRecord, JobResult, SystemCapacity};
 pub use seconds::{format_micros_as_seconds, micros_to_seconds};
@@ -21,6 +24,7 @@ pub use summary::{
     BoundedSlowdown, MeanMax, RunFacts, SLOWDOWN_TAU_SECONDS, SUMMARY_VERSION, Summary,
     SummaryAccumulator, write_summary,
 };
+pub use timeline::UtilizationTimeline;
 pub use transitions::{TRANSITIONS_HEADER, TransitionsWriter};
 
 #[cfg(test)]
