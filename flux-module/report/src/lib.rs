@@ -5,13 +5,15 @@
 //!
 //! * [`TransitionsWriter`]: `job_transitions.csv`, one row per job (streamed, sorted at the end),
 //! * [`SummaryAccumulator`] and [`write_summary`]: `summary.json`, run-wide metrics in O(1) memory,
-//! * [`UtilizationTimeline`]: `utilization.csv` per step and the `utilization.svg` plot.
+//! * [`UtilizationTimeline`]: `utilization.csv` per step and the `utilization.svg` plot,
+//! * [`PerNodeTrace`]: `pernode.json`, a Chrome/Perfetto trace with one lane per node.
 //!
 //! Nothing here links Flux or knows engine types: simulated times are `i64` microseconds of epoch
 //! time, so the crate is tested with plain `cargo test` and can post-process runs offline.
 
 mod atomic_file;
 mod job;
+mod pernode;
 mod seconds;
 mod summary;
 mod timeline;
@@ -19,6 +21,7 @@ mod transitions;
 mod utilization_plot;
 
 pub use job::{JobRecord, JobResult, SystemCapacity};
+pub use pernode::PerNodeTrace;
 pub use seconds::{format_micros_as_seconds, micros_to_seconds};
 pub use summary::{
     BoundedSlowdown, MeanMax, RunFacts, SLOWDOWN_TAU_SECONDS, SUMMARY_VERSION, Summary,

@@ -1,0 +1,205 @@
+//! `pernode.json`: a Chrome/Perfetto trace with one lane per node and one slice per job on it,
+//! to see at a glance how the scheduler packed jobs onto nodes (load it in ui.perfetto.dev or
+//! chrome://tracing).
+//!
+//! Format: `{"traceEvents":[...],"displayTimeUnit":"ms"}`. Metadata names the process "Cluster"
+//! and each lane `"node <n>"` the first time node n is used (sorted by node index); each
+//! (job, node) is a complete event `ph:"X"` named `job<trace_idx>:<jobid>`, `ts`/`dur` in epoch
+//! microseconds. Events are streamed as jobs finish; [`PerNodeTrace::finish`] closes the JSON.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::JobRecord;
+
+/// The single trace "process": the whole cluster.
+const CLUSTER_PID: u32 = 1;
+
+/// Streams `pernode.json`; see the module documentation.
+pub struct PerNodeTrace {
+    out: BufWriter<File>,
+    named_nodes: HashSet<u32>,
+}
+
+#[derive(Serialize)]
+struct OccupancyEvent<'a> {
+    name: &'a str,
+    cat: &'static str,
+    ph: &'static str,
+    pid: u32,
+    tid: u32,
+    ts: i64,
+    dur: i64,
+    args: OccupancyArgs<'a>,
+}
+
+#[derive(Serialize)]
+struct OccupancyArgs<'a> {
+    /// A string: Flux ids exceed the 2^53 integers a JavaScript viewer can hold.
+    jobid: Option<String>,
+    trace_idx: u64,
+    trace_jobid: &'a str,
+    nnodes: u32,
+    result: &'static str,
+}
+
+impl PerNodeTrace {
+    /// Creates (truncates) `path` and opens the event list with the process metadata.
+    pub fn create(path: impl AsRef<Path>) -> io::Result<Self> {
+        let mut out = BufWriter::new(File::create(path)?);
+        out.write_all(b"{\"traceEvents\":[\n")?;
+        let process_name = json!({
+            "name": "process_name", "ph": "M", "pid": CLUSTER_PID, "args": {"name": "Cluster"}
+        });
+        serde_json::to_writer(&mut out, &process_name)?;
+        Ok(PerNodeTrace {
+            out,
+            named_nodes: HashSet::new(),
+        })
+    }
+
+    /// Adds one slice per node the job ran on. Jobs that did not both start and finish, ran for
+    /// no time, or have no nodes leave no trace.
+    pub fn write(&mut self, job: &JobRecord) -> io::Result<()> {
+        let Some((start, finish)) = job.run_interval() else {
+            return Ok(());
+        };
+        if finish <= start {
+            return Ok(());
+        }
+        let name = match job.jobid {
+            Some(jobid) => format!("job{}:{jobid}", job.trace_idx),
+            None => format!("job{}", job.trace_idx),
+        };
+        for &node in &job.nodelist {
+            if self.named_nodes.insert(node) {
+                self.write_node_metadata(node)?;
+            }
+            let event = OccupancyEvent {
+                name: &name,
+                cat: "occupancy",
+                ph: "X",
+                pid: CLUSTER_PID,
+                tid: node,
+                ts: start,
+                dur: finish - start,
+                args: OccupancyArgs {
+                    jobid: job.jobid.map(|id| id.to_string()),
+                    trace_idx: job.trace_idx,
+                    trace_jobid: &job.trace_id,
+                    nnodes: job.nnodes,
+                    result: job.result.as_str(),
+                },
+            };
+            self.write_event(&event)?;
+        }
+        Ok(())
+    }
+
+    /// Closes the JSON document and flushes it.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.out.write_all(b"\n],\"displayTimeUnit\":\"ms\"}\n")?;
+        self.out
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
+        Ok(())
+    }
+
+    fn write_node_metadata(&mut self, node: u32) -> io::Result<()> {
+        let thread_name = json!({
+            "name": "thread_name", "ph": "M", "pid": CLUSTER_PID, "tid": node,
+            "args": {"name": format!("node {node}")}
+        });
+        let sort_index = json!({
+            "name": "thread_sort_index", "ph": "M", "pid": CLUSTER_PID, "tid": node,
+            "args": {"sort_index": node}
+        });
+        self.write_event(&thread_name)?;
+        self.write_event(&sort_index)
+    }
+
+    /// Every event follows the process metadata, so each is preceded by a separator.
+    fn write_event(&mut self, event: &impl Serialize) -> io::Result<()> {
+        self.out.write_all(b",\n")?;
+        serde_json::to_writer(&mut self.out, event)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{EPOCH_US, job, not_run};
+    use serde_json::Value;
+
+    fn written_trace(jobs: &[JobRecord]) -> Value {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pernode.json");
+        let mut trace = PerNodeTrace::create(&path).unwrap();
+        jobs.iter().for_each(|job| trace.write(job).unwrap());
+        trace.finish().unwrap();
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn one_slice_per_job_and_node() {
+        let jobs = [
+            JobRecord {
+                nodelist: vec![3, 5],
+                ..job(0, 2, 32, 0, 0, 60)
+            },
+            JobRecord {
+                nodelist: vec![5],
+                ..job(1, 1, 16, 0, 60, 90)
+            },
+            not_run(2, 1, 0),
+            job(3, 1, 16, 0, 90, 90), // zero duration: skipped
+        ];
+        let trace = written_trace(&jobs);
+        assert_eq!(trace["displayTimeUnit"], "ms");
+        let events = trace["traceEvents"].as_array().unwrap();
+
+        let metadata: Vec<(&str, Value)> = events
+            .iter()
+            .filter(|e| e["ph"] == "M")
+            .map(|e| (e["name"].as_str().unwrap(), e["args"].clone()))
+            .collect();
+        assert_eq!(
+            metadata,
+            [
+                ("process_name", json!({"name": "Cluster"})),
+                ("thread_name", json!({"name": "node 3"})),
+                ("thread_sort_index", json!({"sort_index": 3})),
+                ("thread_name", json!({"name": "node 5"})),
+                ("thread_sort_index", json!({"sort_index": 5})),
+            ]
+        );
+
+        let slices: Vec<&Value> = events.iter().filter(|e| e["ph"] == "X").collect();
+        assert_eq!(slices.len(), 3);
+        assert_eq!(
+            *slices[0],
+            json!({
+                "name": "job0:1", "cat": "occupancy", "ph": "X", "pid": 1, "tid": 3,
+                "ts": EPOCH_US, "dur": 60_000_000,
+                "args": {"jobid": "1", "trace_idx": 0, "trace_jobid": "t0", "nnodes": 2, "result": "completed"}
+            })
+        );
+        assert_eq!(
+            (slices[1]["tid"].as_u64(), slices[2]["name"].as_str()),
+            (Some(5), Some("job1:2"))
+        );
+        assert_eq!(slices[2]["ts"], EPOCH_US + 60_000_000);
+    }
+
+    #[test]
+    fn empty_run_is_valid_json() {
+        let trace = written_trace(&[]);
+        assert_eq!(trace["traceEvents"].as_array().unwrap().len(), 1);
+    }
+}
