@@ -1,0 +1,187 @@
+//! One streaming pass over the trace before anything starts: every row parses, rows are
+//! in submit order, and every job can fit the system at all.
+//!
+//! A job that can never fit would be rejected at submission and end the run hours into
+//! a replay; finding them all up front, in one report, saves the user a run per job.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::system::SystemSpec;
+use crate::time::SimTime;
+use crate::trace::{TraceError, TraceJob, open_trace};
+
+/// How many unfit jobs the error lists one by one.
+const LISTED: usize = 20;
+
+/// What the replay will face.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TraceSummary {
+    pub jobs: u64,
+    pub first_submit: Option<SimTime>,
+    pub last_submit: Option<SimTime>,
+    pub max_nnodes: u32,
+    pub max_cores_per_node: u32,
+    pub max_gpus_per_node: u32,
+    /// Adjustments made to rows (see `TraceReader::warnings`).
+    pub warnings: Vec<String>,
+}
+
+/// A trace row whose request exceeds the system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnfitJob {
+    pub line: u64,
+    pub trace_id: String,
+    pub nnodes: u32,
+    pub cores_per_node: u32,
+    pub gpus_per_node: u32,
+}
+
+/// Every job that can never fit (the first few listed), and the parse error that ended
+/// the pass early, if one did.
+#[derive(Debug)]
+pub struct UnfitJobs {
+    pub path: PathBuf,
+    pub system: SystemSpec,
+    pub listed: Vec<UnfitJob>,
+    pub total: u64,
+    pub then: Option<TraceError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PreflightError {
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    #[error("{0}")]
+    Unfit(Box<UnfitJobs>),
+}
+
+impl fmt::Display for UnfitJobs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path.display();
+        let jobs = if self.total == 1 { "1 job" } else { &format!("{} jobs", self.total) };
+        write!(f, "{path}: {jobs} can never run on the system ({}):", self.system)?;
+        for job in &self.listed {
+            write!(
+                f,
+                "\n  {path}:{}: job {} asks for nnodes={} cores_per_node={} gpus_per_node={}",
+                job.line, job.trace_id, job.nnodes, job.cores_per_node, job.gpus_per_node
+            )?;
+        }
+        let left_out = self.total - self.listed.len() as u64;
+        if left_out > 0 {
+            write!(f, "\n  ... and {left_out} more")?;
+        }
+        if let Some(error) = &self.then {
+            write!(f, "\nand then: {error}")?;
+        }
+        Ok(())
+    }
+}
+
+fn fits(job: &TraceJob, system: &SystemSpec) -> bool {
+    job.nnodes <= system.nnodes
+        && job.cores_per_node <= system.cores_per_node
+        && job.gpus_per_node <= system.gpus_per_node
+}
+
+/// Reads the whole trace once (streaming) and summarizes it, or reports why it cannot be
+/// replayed on `cfg.system`. Honours `max_jobs`.
+pub fn preflight(cfg: &Config) -> Result<TraceSummary, PreflightError> {
+    let mut reader = open_trace(cfg)?;
+    let mut summary = TraceSummary::default();
+    let mut unfit = UnfitJobs {
+        path: cfg.job_traces.clone(),
+        system: cfg.system,
+        listed: Vec::new(),
+        total: 0,
+        then: None,
+    };
+    for job in reader.by_ref() {
+        let job = match job {
+            Ok(job) => job,
+            Err(error) if unfit.total == 0 => return Err(error.into()),
+            Err(error) => {
+                unfit.then = Some(error);
+                break;
+            }
+        };
+        if !fits(&job, &cfg.system) {
+            unfit.total += 1;
+            if unfit.listed.len() < LISTED {
+                unfit.listed.push(UnfitJob {
+                    line: job.line,
+                    trace_id: job.trace_id.clone(),
+                    nnodes: job.nnodes,
+                    cores_per_node: job.cores_per_node,
+                    gpus_per_node: job.gpus_per_node,
+                });
+            }
+        }
+        summary.jobs += 1;
+        summary.first_submit.get_or_insert(job.submit);
+        summary.last_submit = Some(job.submit);
+        summary.max_nnodes = summary.max_nnodes.max(job.nnodes);
+        summary.max_cores_per_node = summary.max_cores_per_node.max(job.cores_per_node);
+        summary.max_gpus_per_node = summary.max_gpus_per_node.max(job.gpus_per_node);
+    }
+    if unfit.total > 0 {
+        return Err(PreflightError::Unfit(Box::new(unfit)));
+    }
+    summary.warnings = reader.warnings();
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{SMALL, trace_file};
+    use crate::trace::TraceFormat;
+
+    const HEADER: &str = "JobID,NNodes,NCPUS,Timelimit,Submit,Elapsed\n";
+
+    #[test]
+    fn summarizes_a_fitting_trace() {
+        let text = format!(
+            "{HEADER}1,1,16,00:10:00,2019-01-01T00:00:00,00:06:00\n2,4,63,00:10:00,2019-01-01T01:00:00,00:06:00\n"
+        );
+        let (_file, cfg) = trace_file(&text, TraceFormat::Sacct, SMALL);
+        let summary = preflight(&cfg).unwrap();
+        assert_eq!(summary.jobs, 2);
+        assert_eq!(summary.first_submit, Some(SimTime::from_secs(1_546_300_800)));
+        assert_eq!(summary.last_submit, Some(SimTime::from_secs(1_546_304_400)));
+        assert_eq!((summary.max_nnodes, summary.max_cores_per_node), (4, 16));
+        assert_eq!(summary.warnings.len(), 1, "{:?}", summary.warnings);
+    }
+
+    #[test]
+    fn lists_every_job_that_cannot_fit() {
+        let text = format!(
+            "{HEADER}1,1,16,00:10:00,2019-01-01T00:00:00,00:06:00\n\
+             2,5,80,00:10:00,2019-01-01T00:00:00,00:06:00\n\
+             3,1,32,00:10:00,2019-01-01T00:00:00,00:06:00\n"
+        );
+        let (file, cfg) = trace_file(&text, TraceFormat::Sacct, SMALL);
+        let err = preflight(&cfg).unwrap_err().to_string();
+        let path = file.path().display();
+        assert_eq!(
+            err,
+            format!(
+                "{path}: 2 jobs can never run on the system (nnodes=4 cores_per_node=16 gpus_per_node=0):\n  \
+                 {path}:3: job 2 asks for nnodes=5 cores_per_node=16 gpus_per_node=0\n  \
+                 {path}:4: job 3 asks for nnodes=1 cores_per_node=32 gpus_per_node=0"
+            )
+        );
+    }
+
+    #[test]
+    fn a_parse_error_after_unfit_jobs_is_reported_too() {
+        let text = format!(
+            "{HEADER}2,5,80,00:10:00,2019-01-01T00:00:00,00:06:00\n3,1,16,00:10:00,2019-01-01T00:00:00,soon\n"
+        );
+        let (_file, cfg) = trace_file(&text, TraceFormat::Sacct, SMALL);
+        let err = preflight(&cfg).unwrap_err().to_string();
+        assert!(err.contains("1 job can never run") && err.contains("and then: ") && err.contains(":3: Elapsed:"), "{err}");
+    }
+}

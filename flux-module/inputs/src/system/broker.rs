@@ -1,0 +1,98 @@
+//! The broker config file (`flux start -c DIR`, DIR/flux.toml): the user's Flux config
+//! (`config_json`, a JSON object) rewritten as TOML, with the `[resource]` table pointed
+//! at the instance's R.
+//!
+//! The resource module must read R from that file and must not verify it against the
+//! real hardware (`noverify`), because the instance only pretends to own those nodes.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::SystemError;
+use crate::config::Config;
+
+/// TOML text of the broker config, with `resource.path = r_path` and `resource.noverify = true`.
+/// Other `[resource]` keys the user set are kept; a different `path` or a false `noverify`
+/// would fight the emulator and is an error.
+pub fn broker_config(cfg: &Config, r_path: &Path) -> Result<String, SystemError> {
+    let source = cfg.config_json.as_deref().unwrap_or(&cfg.config_path);
+    let error = |key: &str, problem: String| SystemError::FluxConfig {
+        path: source.to_path_buf(),
+        key: key.to_string(),
+        problem,
+    };
+    let mut table = toml::Table::new();
+    for (key, value) in &cfg.flux_config {
+        table.insert(key.clone(), to_toml(value, key).map_err(|(key, problem)| error(&key, problem))?);
+    }
+
+    let resource = table.entry("resource").or_insert_with(|| toml::Table::new().into());
+    let resource = resource
+        .as_table_mut()
+        .ok_or_else(|| error("resource", "must be an object".to_string()))?;
+    let r_path_text = r_path.to_str().ok_or_else(|| {
+        error("resource.path", format!("R path {} is not valid UTF-8", r_path.display()))
+    })?;
+    match resource.get("path") {
+        Some(toml::Value::String(path)) if path == r_path_text => {}
+        Some(other) => {
+            return Err(error(
+                "resource.path",
+                format!("set to {other}, but the emulator installs its own R at \"{r_path_text}\"; remove it"),
+            ));
+        }
+        None => {}
+    }
+    if let Some(noverify) = resource.get("noverify").filter(|v| v.as_bool() != Some(true)) {
+        return Err(error(
+            "resource.noverify",
+            format!("set to {noverify}, but the emulated nodes cannot be verified against this host"),
+        ));
+    }
+    resource.insert("path".into(), r_path_text.into());
+    resource.insert("noverify".into(), true.into());
+    Ok(toml::to_string(&table).expect("a TOML table built from JSON always serializes"))
+}
+
+/// Converts one JSON value; `key` is its dotted path, for the error when it has no TOML form.
+fn to_toml(value: &Value, key: &str) -> Result<toml::Value, (String, String)> {
+    Ok(match value {
+        Value::Null => return Err((key.to_string(), "null has no TOML equivalent".to_string())),
+        Value::Bool(b) => (*b).into(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.into(),
+            None => n.as_f64().expect("a JSON number outside i64 is an f64").into(),
+        },
+        Value::String(s) => s.clone().into(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| to_toml(item, &format!("{key}[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?
+            .into(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| to_toml(v, &format!("{key}.{k}")).map(|v| (k.clone(), v)))
+            .collect::<Result<toml::Table, _>>()?
+            .into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn converts_nested_values_and_names_bad_keys() {
+        let v = json!({"queue-policy": "easy", "depth": 32, "ratio": 0.5, "list": [1, 2], "on": true});
+        let toml = to_toml(&v, "sched").unwrap();
+        assert_eq!(toml["queue-policy"].as_str(), Some("easy"));
+        assert_eq!(toml["depth"].as_integer(), Some(32));
+        assert_eq!(toml["ratio"].as_float(), Some(0.5));
+        assert_eq!(toml["list"].as_array().map(Vec::len), Some(2));
+        let err = to_toml(&json!({"a": [1, null]}), "x").unwrap_err();
+        assert_eq!(err.0, "x.a[1]");
+    }
+}
