@@ -1,1 +1,77 @@
-fn main() {}
+//! `flux-fiction-prepare CONFIG --run-dir DIR`: checks an experiment before any Flux
+//! instance starts, and lays out the run directory the run script starts it in.
+//!
+//! Checking first (config, every trace row, every job fits the system) means a bad
+//! experiment fails in a second with every problem listed, not hours into a replay.
+//! The run directory holds copies of the inputs, so a run can be reproduced from it
+//! alone. On success, `key=value` lines on stdout tell the run script what it needs.
+
+mod error;
+mod layout;
+mod rewrite;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use ff_inputs::{Config, TraceSummary, preflight};
+
+use error::PrepareError;
+
+/// Validate a Flux Fiction experiment and lay out its run directory.
+#[derive(Debug, Parser)]
+#[command(name = "flux-fiction-prepare", version)]
+struct Args {
+    /// The experiment config (TOML).
+    config: PathBuf,
+    /// Directory to create for the run; must not exist or be empty.
+    #[arg(long, value_name = "DIR")]
+    run_dir: PathBuf,
+    /// Print only the first submit time (epoch seconds) instead of the key=value lines.
+    #[arg(long)]
+    print_first_submit: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match prepare(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("flux-fiction: error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn warn(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("flux-fiction: warning: {warning}");
+    }
+}
+
+fn prepare(args: &Args) -> Result<(), PrepareError> {
+    let cfg = Config::load(&args.config)?;
+    warn(&cfg.warnings);
+    let summary = preflight(&cfg)?;
+    warn(&summary.warnings);
+    layout::create(&cfg, &args.run_dir)?;
+    let first_submit = summary.first_submit.map(|t| t.to_string()).unwrap_or_default();
+    if args.print_first_submit {
+        println!("{first_submit}");
+    } else {
+        print_facts(&cfg, &summary, &first_submit);
+    }
+    Ok(())
+}
+
+/// What the run script needs to start the instance, as shell-friendly `key=value` lines.
+fn print_facts(cfg: &Config, summary: &TraceSummary, first_submit: &str) {
+    println!("jobs={}", summary.jobs);
+    println!("first_submit={first_submit}");
+    println!("nnodes={}", cfg.system.nnodes);
+    println!("cores_per_node={}", cfg.system.cores_per_node);
+    println!("gpus_per_node={}", cfg.system.gpus_per_node);
+    println!("faketime={}", cfg.faketime);
+    println!("faketime_start_lead={}", cfg.faketime_start_lead);
+    println!("step_timeout={}", cfg.step_timeout);
+}
