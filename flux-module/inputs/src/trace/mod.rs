@@ -119,9 +119,7 @@ impl TraceReader {
     }
 
     fn check_order(&mut self, job: &TraceJob) -> Result<(), TraceError> {
-        if let Some((previous, previous_line)) = self.previous
-            && job.submit < previous
-        {
+        if let Some((previous, previous_line)) = self.previous.filter(|&(previous, _)| job.submit < previous) {
             return Err(TraceError::OutOfOrder {
                 path: self.path.clone(),
                 line: job.line,

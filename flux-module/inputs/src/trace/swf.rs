@@ -167,10 +167,11 @@ impl SwfReader {
     /// Reads `; UnixStartTime: N` from a header comment.
     fn read_header_comment(&mut self) {
         let comment = self.buffer.trim_start().trim_start_matches(';').trim();
-        if let Some((key, value)) = comment.split_once(':')
-            && key.trim() == "UnixStartTime"
-            && let Ok(secs) = value.trim().parse::<f64>()
-        {
+        let start = comment
+            .split_once(':')
+            .filter(|(key, _)| key.trim() == "UnixStartTime")
+            .and_then(|(_, value)| value.trim().parse::<f64>().ok());
+        if let Some(secs) = start {
             self.header_epoch = Some(SimTime::from_secs_f64(secs));
         }
     }
