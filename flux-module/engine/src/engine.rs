@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use emu_protocol::JobId;
 use emu_protocol::jobtap::{JobResult as TapResult, Transition, WatchedState};
 use emu_protocol::sched::{AllocQueryReply, QuiescentReply};
-use ff_inputs::{SimTime, SystemSpec, TraceError, TraceJob};
+use ff_inputs::{SimTime, SystemSpec, TraceError};
 use ff_report::{JobRecord, JobResult};
 
 use crate::barrier::{BarrierPhase, StepBarrier};
@@ -179,7 +179,7 @@ impl Engine {
                 if let Some(job) = self.active.remove(&trace_idx) {
                     self.record_done(job, JobResult::Failed, Some(format!("submission rejected: {e}")), None);
                 }
-                return self.advance_barrier(now);
+                return self.advance_barrier();
             }
         };
         let Some(job) = self.active.get_mut(&trace_idx) else { return };
@@ -200,7 +200,7 @@ impl Engine {
                 step.barrier.awaiting_sched.insert(id);
             }
         }
-        self.advance_barrier(now);
+        self.advance_barrier();
     }
 
     pub fn handle_transitions(&mut self, batch: &[Transition], now: Now) {
@@ -226,7 +226,7 @@ impl Engine {
                     step.barrier.probes += 1;
                     self.commands.push_back(Command::ProbeQuiescent);
                 }
-                self.advance_barrier(now);
+                self.advance_barrier();
             }
         }
     }
@@ -260,7 +260,7 @@ impl Engine {
                     self.finish_part(now);
                 } else {
                     step.barrier.phase = BarrierPhase::Starts { alloc_current: r.alloc_current };
-                    self.advance_barrier(now);
+                    self.advance_barrier();
                 }
             }
             _ => {}
@@ -291,7 +291,7 @@ impl Engine {
         self.completions.push(end, idx);
         self.progress.started += 1;
         self.commands.push_back(Command::Respond { id, response: ExecResponse::Start });
-        self.advance_barrier(now);
+        self.advance_barrier();
     }
 
     /// A `job-exception` event. A fatal one on a running job ends it now, as job-exec would.
@@ -309,7 +309,7 @@ impl Engine {
         self.busy = sub(self.busy, footprint);
         self.commands.push_back(Command::Respond { id, response: ExecResponse::Finish { status } });
         self.commands.push_back(Command::Respond { id, response: ExecResponse::Release });
-        self.advance_barrier(now);
+        self.advance_barrier();
     }
 
     /// Called when `deadline()` has passed.
@@ -358,7 +358,7 @@ impl Engine {
             // Only stale completions (jobs canceled earlier) were due: nothing to wait for.
             return self.finish_part(now);
         }
-        self.advance_barrier(now);
+        self.advance_barrier();
     }
 
     /// Part 1 of a step: finish and release every job due at `t`. Returns how many.
@@ -408,7 +408,7 @@ impl Engine {
     }
 
     /// Moves the barrier forward as far as the current facts allow.
-    fn advance_barrier(&mut self, now: Now) {
+    fn advance_barrier(&mut self) {
         let held = self.holding.len() as u64;
         let Stage::Stepping(step) = &mut self.stage else { return };
         match step.barrier.phase {
@@ -440,7 +440,7 @@ impl Engine {
                         if let Stage::Stepping(step) = &mut self.stage {
                             step.barrier.outstanding_submits = n;
                         }
-                        self.advance_barrier(now);
+                        self.advance_barrier();
                     }
                 }
             }
@@ -495,7 +495,7 @@ impl Engine {
                     self.early.insert(t.id, t.clone());
                 }
             }
-            return self.advance_barrier(now);
+            return self.advance_barrier();
         };
         if let Stage::Stepping(step) = &mut self.stage {
             step.barrier.awaiting_sched.remove(&t.id);
@@ -528,7 +528,7 @@ impl Engine {
                 }
             }
         }
-        self.advance_barrier(now);
+        self.advance_barrier();
     }
 
     fn has_outstanding_submits(&self) -> bool {

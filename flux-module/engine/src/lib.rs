@@ -11,12 +11,10 @@ mod barrier;
 mod clock;
 mod command;
 mod engine;
-mod idset;
 mod job;
 mod module_args;
 
 pub use command::{Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
 pub use engine::{Engine, EngineSettings, Progress};
-pub use idset::{IdsetError, expand_idset};
 pub use job::ActiveJob;
 pub use module_args::ModuleArgs;

@@ -1,28 +1,36 @@
 //! RFC 22 idsets as they appear in RV1 `R_lite` (`"0-3,7"`, optionally bracketed):
-//! only their size is needed, to count ranks, cores and GPUs.
+//! counted to size a system, expanded to name the ranks a job ran on.
 
-/// Number of ids in an idset string, or a description of what is wrong with it.
-pub(crate) fn count(idset: &str) -> Result<u64, String> {
+/// The inclusive ranges of an idset string, or a description of what is wrong with it.
+fn ranges(idset: &str) -> Result<Vec<(u32, u32)>, String> {
     let inner = idset.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(idset);
     if inner.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
-    let mut total = 0u64;
-    for part in inner.split(',') {
-        let bad = || format!("invalid idset \"{idset}\" (expected e.g. \"0-3,7\")");
-        let (first, last) = match part.split_once('-') {
-            Some((lo, hi)) => (lo.parse::<u64>().map_err(|_| bad())?, hi.parse::<u64>().map_err(|_| bad())?),
-            None => {
-                let id = part.parse::<u64>().map_err(|_| bad())?;
-                (id, id)
-            }
-        };
-        if last < first {
-            return Err(bad());
-        }
-        total += last - first + 1;
-    }
-    Ok(total)
+    let bad = || format!("invalid idset \"{idset}\" (expected e.g. \"0-3,7\")");
+    inner
+        .split(',')
+        .map(|part| {
+            let (first, last) = match part.split_once('-') {
+                Some((lo, hi)) => (lo.parse::<u32>().map_err(|_| bad())?, hi.parse::<u32>().map_err(|_| bad())?),
+                None => {
+                    let id = part.parse::<u32>().map_err(|_| bad())?;
+                    (id, id)
+                }
+            };
+            if last < first { Err(bad()) } else { Ok((first, last)) }
+        })
+        .collect()
+}
+
+/// Number of ids in an idset string.
+pub fn count(idset: &str) -> Result<u64, String> {
+    Ok(ranges(idset)?.iter().map(|(lo, hi)| u64::from(hi - lo) + 1).sum())
+}
+
+/// Every id of an idset string, in the order written.
+pub fn expand(idset: &str) -> Result<Vec<u32>, String> {
+    Ok(ranges(idset)?.into_iter().flat_map(|(lo, hi)| lo..=hi).collect())
 }
 
 /// The idset `0..n` in canonical form: `"0"`, `"0-3"`.
@@ -46,6 +54,14 @@ mod tests {
         assert_eq!(count(""), Ok(0));
         assert!(count("3-1").is_err());
         assert!(count("a").is_err());
+    }
+
+    #[test]
+    fn expands_in_order() {
+        assert_eq!(expand("0-3,7"), Ok(vec![0, 1, 2, 3, 7]));
+        assert_eq!(expand("[5]"), Ok(vec![5]));
+        assert_eq!(expand(""), Ok(vec![]));
+        assert!(expand("3-1").is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! only ever sees this description, never the real host.
 
 mod broker;
-pub(crate) mod idset;
+pub mod idset;
 pub(crate) mod rv1;
 
 use std::fmt;
