@@ -191,7 +191,7 @@ impl Engine {
         self.by_id.insert(id, trace_idx);
         self.progress.submitted += 1;
         match self.early.remove(&id) {
-            Some(t) if t.state == WatchedState::Inactive => return self.apply_transition(&t, now),
+            Some(t) if t.state == WatchedState::Inactive => return self.apply_transition(&t),
             Some(_) => job.reached_sched = true,
             None => {}
         }
@@ -203,13 +203,13 @@ impl Engine {
         self.advance_barrier();
     }
 
-    pub fn handle_transitions(&mut self, batch: &[Transition], now: Now) {
+    pub fn handle_transitions(&mut self, batch: &[Transition]) {
         for t in batch {
-            self.apply_transition(t, now);
+            self.apply_transition(t);
         }
     }
 
-    pub fn handle_alloc_query(&mut self, reply: Result<AllocQueryReply, String>, now: Now) {
+    pub fn handle_alloc_query(&mut self, reply: Result<AllocQueryReply, String>) {
         let Stage::Stepping(step) = &mut self.stage else { return };
         if step.barrier.phase != BarrierPhase::AllocQueue {
             return;
@@ -295,7 +295,7 @@ impl Engine {
     }
 
     /// A `job-exception` event. A fatal one on a running job ends it now, as job-exec would.
-    pub fn handle_job_exception(&mut self, id: JobId, kind: &str, severity: i32, now: Now) {
+    pub fn handle_job_exception(&mut self, id: JobId, kind: &str, severity: i32) {
         if severity != 0 {
             return;
         }
@@ -483,7 +483,7 @@ impl Engine {
 
     // ---- jobs ---------------------------------------------------------------------------
 
-    fn apply_transition(&mut self, t: &Transition, now: Now) {
+    fn apply_transition(&mut self, t: &Transition) {
         if t.state == WatchedState::Inactive {
             self.holding.remove(&t.id);
         }

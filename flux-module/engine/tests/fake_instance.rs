@@ -118,11 +118,11 @@ impl Fake {
                     // The SCHED transition may overtake the submit response.
                     let sched = Transition { id, state: WatchedState::Sched, t: now.real, result: None, exception: None };
                     if self.next_id % 2 == 0 {
-                        engine.handle_transitions(&[sched], now);
+                        engine.handle_transitions(&[sched]);
                         engine.handle_submitted(trace_idx, Ok(id), now);
                     } else {
                         engine.handle_submitted(trace_idx, Ok(id), now);
-                        engine.handle_transitions(&[sched], now);
+                        engine.handle_transitions(&[sched]);
                     }
                     self.queue.push_back(id);
                     self.dirty = true;
@@ -147,12 +147,11 @@ impl Fake {
                             result: Some(result),
                             exception: None,
                         };
-                        engine.handle_transitions(&[t], now);
+                        engine.handle_transitions(&[t]);
                     }
                 },
                 Command::QueryAllocQueue => engine.handle_alloc_query(
                     Ok(AllocQueryReply { queue_length: 0, alloc_pending: 0, running: self.allocated.len() as u64 }),
-                    now,
                 ),
                 Command::ProbeQuiescent => {
                     self.probes += 1;
