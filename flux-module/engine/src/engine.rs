@@ -312,6 +312,12 @@ impl Engine {
         self.advance_barrier();
     }
 
+    /// Ends the run because of something outside the engine (a broken stream, an I/O error).
+    pub fn abort(&mut self, reason: String, now: Now) {
+        let diagnostic = self.diagnostic(now);
+        self.fail(reason, diagnostic);
+    }
+
     /// Called when `deadline()` has passed.
     pub fn handle_deadline(&mut self, now: Now) {
         match self.deadline() {

@@ -11,10 +11,12 @@ mod barrier;
 mod clock;
 mod command;
 mod engine;
+mod faketime;
 mod job;
 mod module_args;
 
 pub use command::{Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
 pub use engine::{Engine, EngineSettings, Progress};
+pub use faketime::{ForwardClock, faketime_stamp};
 pub use job::ActiveJob;
 pub use module_args::ModuleArgs;
