@@ -6,7 +6,7 @@
 
 mod broker;
 pub mod idset;
-pub(crate) mod rv1;
+pub mod rv1;
 
 use std::fmt;
 use std::path::PathBuf;

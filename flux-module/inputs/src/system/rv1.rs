@@ -11,6 +11,31 @@ pub(crate) fn is_rv1(value: &Value) -> bool {
         && value.get("execution").and_then(|e| e.get("R_lite")).is_some_and(Value::is_array)
 }
 
+/// Total ranks, cores and GPUs of an RV1 R (e.g. what a scheduler reports it manages).
+pub fn totals(r: &Value) -> Result<(u64, u64, u64), String> {
+    let entries = r
+        .pointer("/execution/R_lite")
+        .and_then(Value::as_array)
+        .ok_or("not an RV1 R (needs version 1 and execution.R_lite)")?;
+    let mut sums = (0, 0, 0);
+    for (i, entry) in entries.iter().enumerate() {
+        let count = |name: &str| -> Result<u64, String> {
+            match entry.pointer(name) {
+                None => Ok(0),
+                Some(v) => {
+                    let text = v.as_str().ok_or_else(|| format!("R_lite[{i}]{name}: expected an idset string"))?;
+                    idset::count(text).map_err(|e| format!("R_lite[{i}]{name}: {e}"))
+                }
+            }
+        };
+        let ranks = count("/rank")?;
+        sums.0 += ranks;
+        sums.1 += ranks * count("/children/core")?;
+        sums.2 += ranks * count("/children/gpu")?;
+    }
+    Ok(sums)
+}
+
 /// Node count and per-node shape of an RV1 R.
 ///
 /// The node count is the number of ranks; the per-node cores and GPUs are those of the
@@ -113,5 +138,19 @@ mod tests {
         assert_eq!(one["execution"]["R_lite"][0]["rank"], "0");
         assert_eq!(one["execution"]["R_lite"][0]["children"], json!({"core": "0"}));
         assert_eq!(one["execution"]["nodelist"], json!(["node0"]));
+    }
+}
+
+#[cfg(test)]
+mod totals_tests {
+    use super::*;
+
+    #[test]
+    fn totals_multiply_ranks_by_children() {
+        let r = json!({"version":1,"execution":{"R_lite":[
+            {"rank":"0-3","children":{"core":"0-15","gpu":"0-1"}},
+            {"rank":"4","children":{"core":"0-7"}}]}});
+        assert_eq!(totals(&r), Ok((5, 72, 8)));
+        assert!(totals(&json!({})).is_err());
     }
 }
