@@ -13,7 +13,7 @@ use crate::JobId;
 pub const PLUGIN_NAME: &str = "emu-jobtap";
 /// Streaming request: responses are [`TransitionBatch`]es until ENODATA.
 pub const WATCH_METHOD: &str = "watch";
-/// Ends every open watch stream of the sender with ENODATA.
+/// Ends every open watch stream with ENODATA (one module watches at a time).
 pub const WATCH_CANCEL_METHOD: &str = "watch-cancel";
 /// Request `{}`, response [`JobtapStatus`].
 pub const STATUS_METHOD: &str = "status";

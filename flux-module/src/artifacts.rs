@@ -1,0 +1,88 @@
+//! The run's artifacts under `output/`, fed as jobs finish and steps complete, so a run
+//! that dies part-way still leaves `job_transitions.csv` rows and the timeline behind.
+//!
+//! * `job_transitions.csv`: one row per job (sorted by trace index at the end),
+//! * `pernode.json`: node occupancy as a Chrome/Perfetto trace,
+//! * `utilization.csv` and `utilization.svg`: occupancy after every step,
+//! * `summary.json`: run-wide metrics,
+//! * `failure.txt`: why a failed run stopped, and what the emulator knew then.
+
+use std::path::{Path, PathBuf};
+
+use ff_engine::{Progress, RunOutcome, StepSample};
+use ff_inputs::Config;
+use ff_report::{
+    JobRecord, PerNodeTrace, RunFacts, SummaryAccumulator, SystemCapacity, TransitionsWriter, UtilizationTimeline,
+    write_summary,
+};
+
+pub struct Artifacts {
+    dir: PathBuf,
+    transitions: TransitionsWriter,
+    pernode: PerNodeTrace,
+    timeline: UtilizationTimeline,
+    summary: SummaryAccumulator,
+    facts: RunFacts,
+}
+
+/// Fluxion's queue policy when the Flux config does not set one.
+const DEFAULT_POLICY: &str = "fcfs";
+
+impl Artifacts {
+    pub fn create(cfg: &Config, run_dir: &Path, jobs_total: u64, faketime: bool) -> std::io::Result<Self> {
+        let dir = cfg.output_dir.clone();
+        std::fs::create_dir_all(&dir)?;
+        let capacity = SystemCapacity {
+            nnodes: cfg.system.nnodes,
+            cores_per_node: cfg.system.cores_per_node,
+            gpus_per_node: cfg.system.gpus_per_node,
+        };
+        let policy = cfg
+            .flux_config
+            .get("sched-fluxion-qmanager")
+            .and_then(|q| q.get("queue-policy"))
+            .and_then(|p| p.as_str())
+            .unwrap_or(DEFAULT_POLICY);
+        let facts = RunFacts {
+            jobs_total,
+            policy: Some(policy.to_string()),
+            trace_file: cfg.job_traces.display().to_string(),
+            config_file: run_dir.join(crate::replay::RUN_CONFIG).display().to_string(),
+            faketime,
+            ..RunFacts::default()
+        };
+        Ok(Artifacts {
+            transitions: TransitionsWriter::create(dir.join("job_transitions.csv"))?,
+            pernode: PerNodeTrace::create(dir.join("pernode.json"))?,
+            timeline: UtilizationTimeline::create(dir.join("utilization.csv"), capacity)?,
+            summary: SummaryAccumulator::new(capacity),
+            facts,
+            dir,
+        })
+    }
+
+    pub fn job_done(&mut self, record: &JobRecord) -> std::io::Result<()> {
+        self.summary.add(record);
+        self.transitions.write(record)?;
+        self.pernode.write(record)
+    }
+
+    pub fn step(&mut self, s: &StepSample) -> std::io::Result<()> {
+        self.timeline.record(s.time.0, s.running, s.pending, s.busy_nodes, s.busy_cores, s.busy_gpus)
+    }
+
+    pub fn finish(self, outcome: &RunOutcome, progress: &Progress, wall_seconds: f64) -> std::io::Result<()> {
+        let exit_code = match outcome {
+            RunOutcome::Replayed { exit_code } => *exit_code,
+            RunOutcome::Failed { reason, diagnostic } => {
+                std::fs::write(self.dir.join("failure.txt"), format!("{reason}\n\n{diagnostic}"))?;
+                1
+            }
+        };
+        self.transitions.finish()?;
+        self.pernode.finish()?;
+        self.timeline.finish()?;
+        let facts = RunFacts { steps: progress.steps, wall_seconds, exit_code, ..self.facts };
+        write_summary(self.dir.join("summary.json"), &self.summary.finish(facts))
+    }
+}

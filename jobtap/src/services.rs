@@ -1,0 +1,29 @@
+//! Requests ff-emu sends to the plugin (`job-manager.emu-jobtap.<method>`, owner only).
+
+use emu_protocol::jobtap::{JobtapStatus, STATUS_METHOD, TransitionBatch, WATCH_CANCEL_METHOD, WATCH_METHOD};
+use flux_bindings::jobtap::{Plugin, State};
+
+use crate::state::Emu;
+
+pub fn register(p: Plugin, state: &State<Emu>) -> flux_bindings::Result<()> {
+    let s = state.clone();
+    p.service_register(WATCH_METHOD, 0, move |h, msg| {
+        if !msg.is_streaming() {
+            let _ = msg.respond_error(h, libc::EPROTO, Some("watch is a streaming request"));
+            return;
+        }
+        // The empty first batch tells the module the plugin is loaded and listening.
+        let handshake = serde_json::to_string(&TransitionBatch::default()).expect("batches serialize");
+        if msg.respond(h, Some(&handshake)).is_ok() {
+            s.with(|e| e.add_watcher(msg.to_owned()));
+        }
+    })?;
+    let s = state.clone();
+    p.service_register(WATCH_CANCEL_METHOD, 0, move |_, _| s.with(|e| e.end_streams()))?;
+    let s = state.clone();
+    p.service_register(STATUS_METHOD, 0, move |h, msg| {
+        let status = s.with(|e| JobtapStatus { counts: e.counts, watchers: e.watcher_count() });
+        let json = serde_json::to_string(&status).expect("status serializes");
+        let _ = msg.respond(h, Some(&json));
+    })
+}

@@ -1,0 +1,72 @@
+//! The plugin's state: counters, open watch streams, and the batch being collected.
+
+use emu_protocol::jobtap::{Transition, TransitionBatch, TransitionCounts};
+use flux_bindings::{Flux, Msg, Watcher};
+
+pub struct Emu {
+    h: Flux,
+    pub counts: TransitionCounts,
+    /// Open `watch` requests; each gets every batch.
+    watchers: Vec<Msg>,
+    /// Transitions since the last flush; only collected while someone watches.
+    pending: Vec<Transition>,
+    flusher: Option<Watcher>,
+}
+
+impl Emu {
+    pub fn new(h: Flux) -> Self {
+        Emu { h, counts: TransitionCounts::default(), watchers: Vec::new(), pending: Vec::new(), flusher: None }
+    }
+
+    pub fn set_flusher(&mut self, w: Watcher) {
+        self.flusher = Some(w);
+    }
+
+    pub fn watcher_count(&self) -> u32 {
+        self.watchers.len() as u32
+    }
+
+    pub fn record(&mut self, t: Transition) {
+        if !self.watchers.is_empty() {
+            self.pending.push(t);
+        }
+    }
+
+    pub fn add_watcher(&mut self, msg: Msg) {
+        self.watchers.push(msg);
+    }
+
+    /// Sends the collected batch to every watcher; one that cannot be answered is dropped.
+    pub fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let batch = TransitionBatch { transitions: std::mem::take(&mut self.pending) };
+        let json = serde_json::to_string(&batch).expect("batches serialize");
+        let h = self.h;
+        self.watchers.retain(|w| match w.respond(h, Some(&json)) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!("dropping a watcher that cannot be answered: {e}");
+                false
+            }
+        });
+    }
+
+    /// Ends every watch stream with ENODATA (the RFC 6 end of a stream).
+    pub fn end_streams(&mut self) {
+        let h = self.h;
+        for w in self.watchers.drain(..) {
+            let _ = w.respond_error(h, libc::ENODATA, None);
+        }
+        self.pending.clear();
+    }
+}
+
+impl Drop for Emu {
+    /// On `flux jobtap remove`: tell watchers the stream is over, stop the flusher.
+    fn drop(&mut self) {
+        self.end_streams();
+        self.flusher.take();
+    }
+}
