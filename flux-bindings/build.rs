@@ -1,0 +1,112 @@
+//! Generates the raw bindings from the *installed* flux-core headers.
+//!
+//! The headers and libraries are found with `pkg-config flux-core` (and
+//! `flux-idset` with the `idset` feature).  `PKG_CONFIG_PATH` is honoured as
+//! usual; `FLUX_PREFIX=/opt/flux` additionally puts `$FLUX_PREFIX/lib/pkgconfig`
+//! (and `lib64`) in front of it.
+//!
+//! Emits `cargo:libdir=<flux libdir>` (the crate `links = "flux-core"`), which
+//! direct dependents read as `DEP_FLUX_CORE_LIBDIR` in their build scripts.
+
+use std::env;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// Functions that may wait in poll(2) and hence be where a pending
+/// `pthread_cancel` of the module thread is acted upon (reference §1.2 item 9).
+/// Declared `extern "C-unwind"` so the forced unwind may cross the Rust frames
+/// that called them.  Everything else stays `extern "C"`.
+const CANCELLABLE: &str = "flux_reactor_run|flux_future_get|flux_future_wait_for|flux_recv|flux_attr_get|flux_event_subscribe|flux_event_unsubscribe";
+
+fn main() {
+    println!("cargo:rerun-if-changed=wrapper.h");
+    println!("cargo:rerun-if-env-changed=FLUX_PREFIX");
+    println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
+
+    if let Some(prefix) = env::var_os("FLUX_PREFIX") {
+        let prefix = PathBuf::from(prefix);
+        let mut paths = vec![prefix.join("lib/pkgconfig"), prefix.join("lib64/pkgconfig")];
+        if let Some(old) = env::var_os("PKG_CONFIG_PATH") {
+            paths.extend(env::split_paths(&old));
+        }
+        let joined: OsString = env::join_paths(paths).expect("FLUX_PREFIX contains a ':'");
+        // SAFETY: build scripts are single-threaded at this point.
+        unsafe { env::set_var("PKG_CONFIG_PATH", joined) };
+    }
+
+    let use_idset = env::var_os("CARGO_FEATURE_IDSET").is_some();
+    let core = probe("flux-core");
+    let idset = use_idset.then(|| probe("flux-idset"));
+
+    let mut libdirs: Vec<&Path> = Vec::new();
+    for lib in std::iter::once(&core).chain(&idset) {
+        for dir in &lib.link_paths {
+            if !libdirs.contains(&dir.as_path()) {
+                libdirs.push(dir);
+            }
+        }
+    }
+    for dir in &libdirs {
+        println!("cargo:rustc-link-search=native={}", dir.display());
+        // Applies to this package's own test binaries only.  Dependents get
+        // DEP_FLUX_CORE_LIBDIR (below): a cdylib that needs libraries the
+        // loading process does not already have (libflux-idset) should emit
+        // `cargo:rustc-link-arg-cdylib=-Wl,-rpath,$DEP_FLUX_CORE_LIBDIR`.
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
+    }
+    println!("cargo:rustc-link-lib=flux-core");
+    if use_idset {
+        println!("cargo:rustc-link-lib=flux-idset");
+    }
+    if let Some(dir) = libdirs.first() {
+        println!("cargo:libdir={}", dir.display());
+    }
+    println!("cargo:version={}", core.version);
+
+    let mut builder = bindgen::Builder::default()
+        .header("wrapper.h")
+        .clang_args(
+            core.include_paths
+                .iter()
+                .chain(idset.iter().flat_map(|l| &l.include_paths))
+                .map(|p| format!("-I{}", p.display())),
+        )
+        .allowlist_function("flux_.*|idset_.*")
+        .allowlist_type("flux_.*|idset.*")
+        .allowlist_var("FLUX_.*|IDSET_.*")
+        .override_abi(bindgen::Abi::CUnwind, CANCELLABLE)
+        .generate_comments(false)
+        .layout_tests(false)
+        .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()));
+    if env::var_os("CARGO_FEATURE_JOBTAP").is_some() {
+        builder = builder.clang_arg("-DFLUX_BINDINGS_JOBTAP");
+    }
+    if use_idset {
+        builder = builder.clang_arg("-DFLUX_BINDINGS_IDSET");
+    }
+    let bindings = builder.generate().unwrap_or_else(|e| {
+        fail(&format!("bindgen failed on the flux-core headers: {e}"));
+    });
+    let out = PathBuf::from(env::var_os("OUT_DIR").unwrap()).join("bindings.rs");
+    bindings.write_to_file(&out).expect("write bindings.rs");
+}
+
+fn probe(name: &str) -> pkg_config::Library {
+    pkg_config::Config::new().cargo_metadata(false).probe(name).unwrap_or_else(|e| {
+        eprintln!("pkg-config {name}: {e}");
+        fail(&format!(
+            "flux-core headers were not found (`pkg-config {name}` failed): set FLUX_PREFIX to the \
+             flux-core install prefix (e.g. FLUX_PREFIX=/opt/flux) or add its lib/pkgconfig \
+             directory to PKG_CONFIG_PATH"
+        ))
+    })
+}
+
+fn fail(msg: &str) -> ! {
+    // `cargo::error` is shown at the top of cargo's output; stderr is the fallback.
+    for line in msg.lines() {
+        println!("cargo::error={line}");
+    }
+    eprintln!("error: {msg}");
+    std::process::exit(1);
+}
