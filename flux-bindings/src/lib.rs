@@ -14,6 +14,7 @@
 //! * [`logging`]: [`FluxLogLayer`], a `tracing` layer that writes to `flux_log`.
 //! * [`module`]: [`module::main`], the body of a broker module's `mod_main`.
 //! * `idset` (feature `idset`): RFC 22 idset strings (`"0-3,7"`) to and from id lists.
+//! * `jobtap` (feature `jobtap`): [`jobtap::Plugin`] and friends.
 //!
 //! Threading: everything here is `!Send`: a `flux_t` and all objects created
 //! from it belong to the one thread running its reactor.
@@ -34,6 +35,8 @@ pub mod handle;
 pub mod handler;
 #[cfg(feature = "idset")]
 pub mod idset;
+#[cfg(feature = "jobtap")]
+pub mod jobtap;
 pub mod logging;
 pub mod message;
 pub mod module;
