@@ -3,8 +3,8 @@
 //! A jobtap plugin is a `.so` the job-manager `dlopen`s and calls
 //! `flux_plugin_init(p)` on (reference §2).  The `flux_jobtap_*` functions are
 //! exported by `job-manager.so` itself, so this module exists only with the
-//! `jobtap` feature, and a `cargo test` binary must not enable it (it would
-//! not link).
+//! `jobtap` feature, and no test binary may *call* into it (it would not link;
+//! merely enabling the feature is fine, unreferenced code is discarded).
 //!
 //! Lifetime rules this module enforces (§2.8): `flux jobtap remove` destroys
 //! the plugin's aux list and then `dlclose`s the `.so`.  So every closure
@@ -692,8 +692,9 @@ fn parse_end_event(v: &serde_json::Value) -> Option<EndEvent> {
 
 #[cfg(test)]
 mod tests {
-    // Not compiled into test binaries in practice: the `jobtap` feature must
-    // stay off for `cargo test`.  Pure helpers only.
+    // Pure helpers only.  `cargo test --features jobtap` links because nothing
+    // reachable from a test calls flux_jobtap_* (defined only in job-manager.so);
+    // a test that did would fail to link.
     use super::*;
 
     #[test]
