@@ -14,7 +14,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use ff_inputs::{Config, broker_config, resource_r};
+use ff_engine::faketime_stamp;
+use ff_inputs::{Config, SimTime, broker_config, resource_r};
 
 use crate::error::PrepareError;
 use crate::rewrite;
@@ -24,6 +25,8 @@ const OUTPUT: &str = "output";
 const R_FILE: &str = "instance/R.json";
 const BROKER_CONFIG: &str = "instance/conf/flux.toml";
 const CONFIG: &str = "config.toml";
+/// The timestamp file the broker's libfaketime reads and ff-emu moves forward.
+const FAKETIME_FILE: &str = "faketime";
 
 /// One input file and the name of its copy under `inputs/`.
 struct InputCopy {
@@ -32,7 +35,8 @@ struct InputCopy {
     copy: String,
 }
 
-pub fn create(cfg: &Config, run_dir: &Path) -> Result<(), PrepareError> {
+/// Lays out the run directory and returns its absolute path.
+pub fn create(cfg: &Config, run_dir: &Path) -> Result<PathBuf, PrepareError> {
     let run_dir = std::path::absolute(run_dir).map_err(PrepareError::io(run_dir, "resolve the run directory"))?;
     let r = resource_r(cfg)?;
     let r_path = run_dir.join(R_FILE);
@@ -71,7 +75,15 @@ pub fn create(cfg: &Config, run_dir: &Path) -> Result<(), PrepareError> {
     r_json.push('\n');
     write(&r_path, &r_json)?;
     write(&run_dir.join(BROKER_CONFIG), &flux_toml)?;
-    write(&run_dir.join(CONFIG), &config_toml)
+    write(&run_dir.join(CONFIG), &config_toml)?;
+    Ok(run_dir)
+}
+
+/// Writes the libfaketime timestamp file, stopped at `seed`, and returns its path.
+pub fn write_faketime_seed(run_dir: &Path, seed: SimTime) -> Result<PathBuf, PrepareError> {
+    let path = run_dir.join(FAKETIME_FILE);
+    write(&path, &faketime_stamp(seed))?;
+    Ok(path)
 }
 
 /// Makes sure `run_dir` is a new or empty directory (creating it and its parents).

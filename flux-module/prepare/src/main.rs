@@ -10,11 +10,11 @@ mod error;
 mod layout;
 mod rewrite;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ff_inputs::{Config, TraceSummary, preflight};
+use ff_inputs::{Config, SimDuration, TraceSummary, preflight};
 
 use error::PrepareError;
 
@@ -27,9 +27,6 @@ struct Args {
     /// Directory to create for the run; must not exist or be empty.
     #[arg(long, value_name = "DIR")]
     run_dir: PathBuf,
-    /// Print only the first submit time (epoch seconds) instead of the key=value lines.
-    #[arg(long)]
-    print_first_submit: bool,
 }
 
 fn main() -> ExitCode {
@@ -54,18 +51,21 @@ fn prepare(args: &Args) -> Result<(), PrepareError> {
     warn(&cfg.warnings);
     let summary = preflight(&cfg)?;
     warn(&summary.warnings);
-    layout::create(&cfg, &args.run_dir)?;
-    let first_submit = summary.first_submit.map(|t| t.to_string()).unwrap_or_default();
-    if args.print_first_submit {
-        println!("{first_submit}");
-    } else {
-        print_facts(&cfg, &summary, &first_submit);
-    }
+    let run_dir = layout::create(&cfg, &args.run_dir)?;
+    // The instance's clock starts stopped a little before the first submission, so that
+    // nothing it does while starting up is stamped at or after a trace event.
+    let seed = summary.first_submit.map(|t| t - SimDuration::from_secs_f64(cfg.faketime_start_lead));
+    let faketime_file = match seed {
+        Some(seed) => Some(layout::write_faketime_seed(&run_dir, seed)?),
+        None => None,
+    };
+    print_facts(&cfg, &summary, faketime_file.as_deref());
     Ok(())
 }
 
 /// What the run script needs to start the instance, as shell-friendly `key=value` lines.
-fn print_facts(cfg: &Config, summary: &TraceSummary, first_submit: &str) {
+fn print_facts(cfg: &Config, summary: &TraceSummary, faketime_file: Option<&Path>) {
+    let first_submit = summary.first_submit.map(|t| t.to_string()).unwrap_or_default();
     println!("jobs={}", summary.jobs);
     println!("first_submit={first_submit}");
     println!("nnodes={}", cfg.system.nnodes);
@@ -73,5 +73,6 @@ fn print_facts(cfg: &Config, summary: &TraceSummary, first_submit: &str) {
     println!("gpus_per_node={}", cfg.system.gpus_per_node);
     println!("faketime={}", cfg.faketime);
     println!("faketime_start_lead={}", cfg.faketime_start_lead);
+    println!("faketime_file={}", faketime_file.map(|p| p.display().to_string()).unwrap_or_default());
     println!("step_timeout={}", cfg.step_timeout);
 }

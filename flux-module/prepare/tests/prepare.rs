@@ -40,8 +40,11 @@ fn a_good_config_lays_out_the_run_directory() {
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "jobs=11\nfirst_submit=1546300800.000000\nnnodes=30\ncores_per_node=16\ngpus_per_node=0\n\
-         faketime=true\nfaketime_start_lead=30\nstep_timeout=60\n"
+        format!(
+            "jobs=11\nfirst_submit=1546300800.000000\nnnodes=30\ncores_per_node=16\ngpus_per_node=0\n\
+             faketime=true\nfaketime_start_lead=30\nfaketime_file={}\nstep_timeout=60\n",
+            run.join("faketime").display()
+        )
     );
     let stderr = text(&out.stderr);
     assert!(stderr.starts_with("flux-fiction: warning: ") && stderr.contains("quiet: ignored"), "{stderr}");
@@ -70,11 +73,14 @@ fn a_good_config_lays_out_the_run_directory() {
 }
 
 #[test]
-fn print_first_submit_prints_only_that() {
+fn the_faketime_file_starts_the_clock_before_the_first_submission() {
     let scratch = tempfile::tempdir().unwrap();
-    let out = prepare(&fixtures().join("config.toml"), &scratch.path().join("run"), &["--print-first-submit"]);
+    let run = scratch.path().join("run");
+    let out = prepare(&fixtures().join("config.toml"), &run, &[]);
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "1546300800.000000\n");
+    assert!(text(&out.stdout).contains(&format!("faketime_file={}\n", run.join("faketime").display())));
+    // First submit 2019-01-01T00:00:00Z, default lead 30 s.
+    assert_eq!(std::fs::read_to_string(run.join("faketime")).unwrap(), "2018-12-31 23:59:30.000000\n");
 }
 
 #[test]

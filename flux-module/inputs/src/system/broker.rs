@@ -3,7 +3,9 @@
 //! at the instance's R.
 //!
 //! The resource module must read R from that file and must not verify it against the
-//! real hardware (`noverify`), because the instance only pretends to own those nodes.
+//! real hardware (`noverify`), because the instance only pretends to own those nodes; and
+//! it must mark every node up although only one broker runs (`monitor-force-up`, which
+//! only exists as a module argument, given through flux-core's `[modules]` table).
 
 use std::path::Path;
 
@@ -52,6 +54,18 @@ pub fn broker_config(cfg: &Config, r_path: &Path) -> Result<String, SystemError>
     }
     resource.insert("path".into(), r_path_text.into());
     resource.insert("noverify".into(), true.into());
+
+    let modules = table.entry("modules").or_insert_with(|| toml::Table::new().into());
+    let modules = modules.as_table_mut().ok_or_else(|| error("modules", "must be an object".to_string()))?;
+    let module = modules.entry("resource").or_insert_with(|| toml::Table::new().into());
+    let module = module.as_table_mut().ok_or_else(|| error("modules.resource", "must be an object".to_string()))?;
+    if module.contains_key("args") {
+        return Err(error(
+            "modules.resource.args",
+            "the emulator sets the resource module's arguments (noverify, monitor-force-up); remove it".to_string(),
+        ));
+    }
+    module.insert("args".into(), toml::Value::Array(vec!["noverify".into(), "monitor-force-up".into()]));
     Ok(toml::to_string(&table).expect("a TOML table built from JSON always serializes"))
 }
 

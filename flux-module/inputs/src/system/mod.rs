@@ -118,9 +118,14 @@ mod tests {
         let text = broker_config(&cfg, Path::new("/run/instance/R.json")).unwrap();
         assert_eq!(
             text,
-            "[resource]\nexclude = \"0\"\nnoverify = true\npath = \"/run/instance/R.json\"\n\n\
+            "[modules.resource]\nargs = [\"noverify\", \"monitor-force-up\"]\n\n\
+             [resource]\nexclude = \"0\"\nnoverify = true\npath = \"/run/instance/R.json\"\n\n\
              [sched-fluxion-qmanager]\nqueue-policy = \"easy\"\n"
         );
+
+        cfg.flux_config = json!({"modules": {"resource": {"args": []}}}).as_object().unwrap().clone();
+        let err = broker_config(&cfg, Path::new("/run/instance/R.json")).unwrap_err().to_string();
+        assert!(err.contains("modules.resource.args"), "{err}");
 
         cfg.config_json = Some(dir.path().join("flux.json"));
         cfg.flux_config = json!({"resource": {"path": "/elsewhere/R.json"}}).as_object().unwrap().clone();
