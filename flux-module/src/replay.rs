@@ -286,9 +286,13 @@ impl Replay {
         }
         match &outcome {
             RunOutcome::Replayed { exit_code } => tracing::info!(
-                "replay done: {} jobs in {} steps, {wall:.2} s wall clock, exit code {exit_code}",
+                "replay done: {} jobs in {} steps, {wall:.2} s wall clock, exit code {exit_code}{}",
                 progress.finished,
-                progress.steps
+                progress.steps,
+                self.clock
+                    .as_ref()
+                    .map(|c| format!("; instance clock ahead of simulated time by at most {:.6} s", c.max_overrun()))
+                    .unwrap_or_default()
             ),
             RunOutcome::Failed { reason, .. } => tracing::error!("replay failed: {reason}"),
         }

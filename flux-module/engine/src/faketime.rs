@@ -2,42 +2,48 @@
 //!
 //! The broker runs with `LD_PRELOAD=libfaketime`, `FAKETIME_TIMESTAMP_FILE=<file>` and
 //! `FAKETIME_NO_CACHE=1`, so every realtime clock read in the instance re-reads the file.
-//! An *absolute* timestamp (`YYYY-MM-DD hh:mm:ss[.ffffff]`, no `@`) makes libfaketime
-//! report a stopped clock: the scheduler's "now", R start times and eventlog timestamps
-//! are the step's simulated time exactly, however long the step takes in wall time.
-//! The monotonic clock is left alone (`FAKETIME_DONT_FAKE_MONOTONIC=1`): the reactor's
-//! timers, and every timeout in Flux, keep working in real time.
+//! The file holds a relative offset (`+12.500000s`): the instance's clock is the real
+//! clock plus the offset, so after each write it reads the step's simulated time and then
+//! runs at wall-clock speed for the few milliseconds the step takes. (A stopped clock,
+//! libfaketime's absolute form, would be exact, but job-ingest then never answers a
+//! submission.) The monotonic clock is left alone (`FAKETIME_DONT_FAKE_MONOTONIC=1`), so
+//! the reactors' timers, and every timeout in Flux, keep working in real time.
 
 use ff_inputs::SimTime;
 
-/// The file contents that stop the instance's clock at `t` (UTC; the run sets `TZ=UTC`).
-pub fn faketime_stamp(t: SimTime) -> String {
-    match chrono::DateTime::from_timestamp_micros(t.0) {
-        Some(utc) => format!("{}\n", utc.format("%Y-%m-%d %H:%M:%S%.6f")),
-        // Out of chrono's range (±262,000 years): no trace gets there; keep the clock as is.
-        None => String::new(),
-    }
+/// The file contents that make a clock read `target` when the real clock reads `real_now`
+/// (both in epoch microseconds).
+pub fn faketime_offset(target: SimTime, real_now_us: i64) -> String {
+    let offset = target.0 - real_now_us;
+    let sign = if offset < 0 { '-' } else { '+' };
+    let abs = offset.unsigned_abs();
+    format!("{sign}{}.{:06}s\n", abs / 1_000_000, abs % 1_000_000)
 }
 
 /// Moves the instance's clock only forward: a clock that steps back would make Flux
-/// see events out of order.
+/// see events out of order. When a step took longer than the simulated gap to the next
+/// one, the clock is already past that time and is left alone; the overrun is reported.
 #[derive(Debug, Default)]
 pub struct ForwardClock {
-    last: Option<SimTime>,
+    /// The last target written, and the real time it was written at.
+    last: Option<(SimTime, i64)>,
+    /// Largest amount by which the instance's clock was ahead of a step's simulated time.
+    pub max_overrun_us: i64,
 }
 
 impl ForwardClock {
-    /// The stamp to write for `t`, or None when the clock is already there.
-    pub fn advance(&mut self, t: SimTime) -> Option<String> {
-        if self.last.is_some_and(|last| t <= last) {
-            return None;
+    /// The offset to write so the instance reads `t` now, or None if it already reads `t`
+    /// or later.
+    pub fn advance(&mut self, t: SimTime, real_now_us: i64) -> Option<String> {
+        if let Some((target, written_at)) = self.last {
+            let instance_now = target.0 + (real_now_us - written_at);
+            if t.0 <= instance_now {
+                self.max_overrun_us = self.max_overrun_us.max(instance_now - t.0);
+                return None;
+            }
         }
-        let stamp = faketime_stamp(t);
-        if stamp.is_empty() {
-            return None;
-        }
-        self.last = Some(t);
-        Some(stamp)
+        self.last = Some((t, real_now_us));
+        Some(faketime_offset(t, real_now_us))
     }
 }
 
@@ -46,19 +52,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stamps_are_utc_with_microseconds() {
-        assert_eq!(faketime_stamp(SimTime::from_secs(1_546_300_800)), "2019-01-01 00:00:00.000000\n");
-        assert_eq!(faketime_stamp(SimTime(1_546_301_160_250_000)), "2019-01-01 00:06:00.250000\n");
-        assert_eq!(faketime_stamp(SimTime::from_secs(951_782_400)), "2000-02-29 00:00:00.000000\n");
-        assert_eq!(faketime_stamp(SimTime::from_secs(0)), "1970-01-01 00:00:00.000000\n");
+    fn offsets_are_signed_seconds_with_microseconds() {
+        assert_eq!(faketime_offset(SimTime(1_000_000), 3_500_000), "-2.500000s\n");
+        assert_eq!(faketime_offset(SimTime(4_000_001), 1_000_000), "+3.000001s\n");
+        assert_eq!(faketime_offset(SimTime(7), 7), "+0.000000s\n");
     }
 
     #[test]
     fn the_clock_never_goes_back() {
         let mut c = ForwardClock::default();
-        assert!(c.advance(SimTime::from_secs(100)).is_some());
-        assert!(c.advance(SimTime::from_secs(100)).is_none());
-        assert!(c.advance(SimTime::from_secs(50)).is_none());
-        assert!(c.advance(SimTime::from_secs(101)).is_some());
+        let real = 1_800_000_000_000_000;
+        assert!(c.advance(SimTime::from_secs(100), real).is_some());
+        // 0.2 s later the instance reads 100.2: a step at 100.1 is already past.
+        assert!(c.advance(SimTime(100_100_000), real + 200_000).is_none());
+        assert_eq!(c.max_overrun_us, 100_000);
+        assert!(c.advance(SimTime::from_secs(50), real + 300_000).is_none());
+        assert_eq!(c.advance(SimTime::from_secs(101), real + 300_000).as_deref(), Some("-1799999899.300000s\n"));
     }
 }

@@ -17,6 +17,6 @@ mod module_args;
 
 pub use command::{Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
 pub use engine::{Engine, EngineSettings, Progress};
-pub use faketime::{ForwardClock, faketime_stamp};
+pub use faketime::{ForwardClock, faketime_offset};
 pub use job::ActiveJob;
 pub use module_args::ModuleArgs;

@@ -14,7 +14,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use ff_engine::faketime_stamp;
+use ff_engine::faketime_offset;
 use ff_inputs::{Config, SimTime, broker_config, resource_r};
 
 use crate::error::PrepareError;
@@ -79,10 +79,15 @@ pub fn create(cfg: &Config, run_dir: &Path) -> Result<PathBuf, PrepareError> {
     Ok(run_dir)
 }
 
-/// Writes the libfaketime timestamp file, stopped at `seed`, and returns its path.
+/// Writes the libfaketime timestamp file so that the instance's clock reads `seed` now
+/// (and runs on from there), and returns its path.
 pub fn write_faketime_seed(run_dir: &Path, seed: SimTime) -> Result<PathBuf, PrepareError> {
     let path = run_dir.join(FAKETIME_FILE);
-    write(&path, &faketime_stamp(seed))?;
+    let real_now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or_default();
+    write(&path, &faketime_offset(seed, real_now))?;
     Ok(path)
 }
 
