@@ -1,0 +1,227 @@
+#!/bin/sh
+test_description='flux-fiction-run replays the five scenario traces (simulated time)
+
+Each trace in $FF_SHARED_DIR/traces is replayed by flux-fiction-run in its own
+instance, and the schedule it writes is compared with the one Fluxion must
+produce: job by job (offsets from t0 = 2019-01-01T00:00:00Z), plus the
+utilization figures of summary.json and the layout of the run directory.'
+
+. "${SHARNESS_SH:-/usr/share/sharness/sharness.sh}"
+
+ff_require_flux
+if ! command -v flux-fiction-run >/dev/null 2>&1; then
+	skip_all='flux-fiction-run is not on PATH (run through meson test, or set SHARNESS_BUILD_DIRECTORY to the meson build dir)'
+	test_done
+fi
+
+TRACES=$FF_SHARED_DIR/traces
+T0=1546300800
+
+# The run directories live outside the trash directory, whose name has a space:
+# flux-fiction-run hands the run dir to ff-emu as a module argument, and Flux
+# splits module arguments at whitespace (see the last test). ./runs points there;
+# it is removed when every test passed.
+RUNS=$(mktemp -d "${TMPDIR:-/tmp}/ff-t2000.XXXXXX") || error "mktemp failed"
+ln -s "$RUNS" runs
+test "$debug" = t || cleanup 'rm -rf "$RUNS"'
+
+# run_scenario NAME TRACE NNODES NCPUS [EXTRA-TOML-LINES]: write NAME.toml and
+# replay it into $RUNS/NAME.run; NAME.out/NAME.err hold the output, NAME.rc the status.
+run_scenario() {
+	{
+		echo '[flux_fiction]'
+		echo "job_traces = \"$TRACES/$2\""
+		echo "nnodes = $3"
+		echo "ncpus = $4"
+		test -z "$5" || printf '%s\n' "$5"
+	} >"$1.toml" &&
+	rm -rf "$RUNS/$1.run" &&
+	timeout 120 flux-fiction-run "$1.toml" --run-dir "$RUNS/$1.run" --quiet \
+		>"$1.out" 2>"$1.err"
+	echo $? >"$1.rc"
+	test "$(cat "$1.rc")" = 0 || {
+		echo "# $1: flux-fiction-run exited $(cat "$1.rc")"
+		sed 's/^/#   /' "$1.err" "$RUNS/$1.run/output/failure.txt" 2>/dev/null
+	} >&5
+	test "$(cat "$1.rc")" = 0
+}
+
+# schedule RUN: one line per job in trace order:
+#   TRACE_JOBID SUBMIT-t0 START-t0 FINISH-t0 RESULT
+# (NODELIST is a quoted field with commas; it is blanked before splitting.)
+schedule() {
+	awk -F, -v t0=$T0 '
+		{ gsub(/"[^"]*"/, "L") }
+		NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{
+			printf "%d %d %.6f %.6f %.6f %s\n", $c["trace_idx"], $c["TRACE_JOBID"],
+				$c["SUBMIT"] - t0, $c["START"] - t0, $c["FINISH"] - t0, $c["RESULT"]
+		}' "$1/output/job_transitions.csv" | sort -n | cut -d" " -f2-
+}
+
+# expect_jobs FIRST LAST SUBMIT START FINISH: expected schedule lines for trace
+# JobIDs FIRST..LAST (offsets in seconds).
+expect_jobs() {
+	_id=$1
+	while test "$_id" -le "$2"; do
+		printf '%d %.6f %.6f %.6f completed\n' "$_id" "$3" "$4" "$5"
+		_id=$((_id + 1))
+	done
+}
+
+# check_schedule RUN EXPECTED: the schedule of RUN is EXPECTED (a file);
+# on a mismatch the diff and the job_transitions rows are shown.
+check_schedule() {
+	schedule "$1" >"$1.schedule" &&
+	diff -u "$2" "$1.schedule" >"$1.schedule.diff" || {
+		echo "# schedule (TRACE_JOBID SUBMIT START FINISH - t0, RESULT), expected vs actual:"
+		sed 's/^/#   /' "$1.schedule.diff"
+		echo "# $1/output/job_transitions.csv:"
+		sed 's/^/#   /' "$1/output/job_transitions.csv"
+		false
+	} >&5
+}
+
+# near RUN KEY VALUE TOL: summary.json's KEY is a number within TOL of VALUE.
+near() {
+	jq -e --argjson v "$3" --argjson tol "$4" \
+		".$2 | type == \"number\" and (. - \$v | fabs) <= \$tol" \
+		"$1/output/summary.json" >/dev/null || {
+		echo "# $1: summary.json $2 = $(jq -c ".$2" "$1/output/summary.json"), expected $3 +- $4" >&5
+		false
+	}
+}
+
+# check_layout RUN TRACE NJOBS: the run directory has its artifacts, the trace
+# is copied into inputs/, every job completed and the summary agrees.
+check_layout() {
+	test -s "$1/config.toml" &&
+	test -s "$1/broker.log" &&
+	test_cmp "$TRACES/$2" "$1/inputs/$2" &&
+	for f in job_transitions.csv summary.json utilization.csv utilization.svg pernode.json; do
+		test -s "$1/output/$f" || { echo "# $1/output/$f missing or empty" >&5; return 1; }
+	done &&
+	! test -e "$1/output/failure.txt" &&
+	test "$(head -n1 "$1/output/job_transitions.csv")" = \
+		"trace_idx,jobid,nnodes,SUBMIT,START,FINISH,REAL_SUBMIT,REAL_START,REAL_FINISH,NODELIST,RESULT,TRACE_JOBID,NCORES,NGPUS,TIMELIMIT,ELAPSED,WAIT" &&
+	test "$(($(wc -l <"$1/output/job_transitions.csv") - 1))" = "$3" &&
+	jq -e --argjson n "$3" \
+		".jobs_total == \$n and .jobs_completed == \$n and .exit_code == 0" \
+		"$1/output/summary.json" >/dev/null &&
+	jq -e "(.config_file | endswith(\"/config.toml\")) and (.trace_file | endswith(\"/inputs/$2\"))" \
+		"$1/output/summary.json" >/dev/null
+}
+
+test_expect_success '10-single-node: replay on 1 x 16 exits 0' '
+	run_scenario single 10-single-node.csv 1 16
+'
+test_expect_success '10-single-node: run directory and all jobs completed' '
+	check_layout runs/single.run 10-single-node.csv 10
+'
+test_expect_success '10-single-node: one job at a time, each START = previous FINISH' '
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		expect_jobs $i $i 0 $(((i - 1) * 360)) $((i * 360)) || return 1
+	done >single.expected &&
+	check_schedule runs/single.run single.expected
+'
+test_expect_success '10-single-node: node and core utilization 100' '
+	near runs/single.run node_utilization_pct 100 1e-6 &&
+	near runs/single.run core_utilization_pct 100 1e-6
+'
+
+test_expect_success '10-gpu: replay on 1 x 36 x 2 GPUs exits 0' '
+	run_scenario gpu 10-gpu.csv 1 36 "ngpus = 2"
+'
+test_expect_success '10-gpu: run directory and all jobs completed' '
+	check_layout runs/gpu.run 10-gpu.csv 10
+'
+test_expect_success '10-gpu: one job at a time, each START = previous FINISH' '
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		expect_jobs $i $i 0 $(((i - 1) * 360)) $((i * 360)) || return 1
+	done >gpu.expected &&
+	check_schedule runs/gpu.run gpu.expected
+'
+test_expect_success '10-gpu: node, core and GPU utilization 100' '
+	near runs/gpu.run node_utilization_pct 100 1e-6 &&
+	near runs/gpu.run core_utilization_pct 100 1e-6 &&
+	near runs/gpu.run gpu_utilization_pct 100 1e-6
+'
+
+test_expect_success '10-multi-node: replay on 30 x 16 exits 0' '
+	run_scenario multi 10-multi-node.csv 30 16
+'
+test_expect_success '10-multi-node: run directory and all jobs completed' '
+	check_layout runs/multi.run 10-multi-node.csv 10
+'
+test_expect_success '10-multi-node: starts in waves of 3 at t0, +360, +720, +1080' '
+	{
+		expect_jobs 1 3 0 0 360 &&
+		expect_jobs 4 6 0 360 720 &&
+		expect_jobs 7 9 0 720 1080 &&
+		expect_jobs 10 10 0 1080 1440
+	} >multi.expected &&
+	check_schedule runs/multi.run multi.expected
+'
+test_expect_success '10-multi-node: node utilization 83.333333' '
+	near runs/multi.run node_utilization_pct 83.333333 1e-3
+'
+
+test_expect_success '10-gaps: replay on 1 x 16 exits 0' '
+	run_scenario gaps 10-gaps.csv 1 16
+'
+test_expect_success '10-gaps: run directory and all jobs completed' '
+	check_layout runs/gaps.run 10-gaps.csv 10
+'
+test_expect_success '10-gaps: no job waits (START = SUBMIT, hourly)' '
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		expect_jobs $i $i $(((i - 1) * 3600)) $(((i - 1) * 3600)) $(((i - 1) * 3600 + 360)) ||
+			return 1
+	done >gaps.expected &&
+	check_schedule runs/gaps.run gaps.expected
+'
+
+test_expect_success '10-backfill, fcfs: replay on 30 x 16 exits 0' '
+	echo "{\"sched-fluxion-qmanager\": {\"queue-policy\": \"fcfs\"}}" >fcfs.json &&
+	run_scenario fcfs 10-backfill.csv 30 16 "config_json = \"fcfs.json\""
+'
+test_expect_success '10-backfill, fcfs: run directory, policy and all jobs completed' '
+	check_layout runs/fcfs.run 10-backfill.csv 11 &&
+	test "$(jq -r .policy runs/fcfs.run/output/summary.json)" = fcfs
+'
+test_expect_success '10-backfill, fcfs: 1 at t0, 2 at +480, 3-11 at +840' '
+	{
+		expect_jobs 1 1 0 0 480 &&
+		expect_jobs 2 2 0 480 840 &&
+		expect_jobs 3 11 0 840 1020
+	} >fcfs.expected &&
+	check_schedule runs/fcfs.run fcfs.expected
+'
+
+test_expect_success '10-backfill, easy: replay on 30 x 16 exits 0' '
+	echo "{\"sched-fluxion-qmanager\": {\"queue-policy\": \"easy\"}}" >easy.json &&
+	run_scenario easy 10-backfill.csv 30 16 "config_json = \"easy.json\""
+'
+test_expect_success '10-backfill, easy: run directory, policy and all jobs completed' '
+	check_layout runs/easy.run 10-backfill.csv 11 &&
+	test "$(jq -r .policy runs/easy.run/output/summary.json)" = easy
+'
+test_expect_success '10-backfill, easy: 3-8 backfill at t0, 9-11 at +180, 2 keeps +480' '
+	{
+		expect_jobs 1 1 0 0 480 &&
+		expect_jobs 2 2 0 480 840 &&
+		expect_jobs 3 8 0 0 180 &&
+		expect_jobs 9 11 0 180 360
+	} >easy.expected &&
+	check_schedule runs/easy.run easy.expected
+'
+
+# Known breakage: `flux module load ff-emu.so run-dir=DIR` reaches the module as
+# two arguments when DIR has a space (Flux splits module arguments at
+# whitespace), so the replay never starts: "argument '...' is not key=value".
+test_expect_failure 'a run directory whose path has a space' '
+	rm -rf "$RUNS/with space.run" &&
+	timeout 120 flux-fiction-run single.toml --run-dir "$RUNS/with space.run" --quiet \
+		>space.out 2>space.err
+'
+
+test_done
