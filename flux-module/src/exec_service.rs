@@ -51,7 +51,10 @@ impl ExecService {
             MsgHandler::new(h, MsgType::Event, EXCEPTION_EVENT, move |_, msg| {
                 let event = msg.event_decode().ok().and_then(|(_, payload)| payload);
                 match event.map(serde_json::from_str::<ExceptionEvent>) {
-                    Some(Ok(ev)) => with_replay(&weak, |r| r.engine().handle_job_exception(ev.id, &ev.kind, ev.severity)),
+                    Some(Ok(ev)) => with_replay(&weak, |r| {
+                        let now = r.now();
+                        r.engine().handle_job_exception(ev.id, &ev.kind, ev.severity, now)
+                    }),
                     _ => tracing::warn!("ignoring a malformed {EXCEPTION_EVENT} event"),
                 }
             })?

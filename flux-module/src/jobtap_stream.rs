@@ -25,7 +25,10 @@ impl JobtapStream {
         future.then(None, move |mut f| {
             let batch = f.rpc_get().map(|s| s.map(serde_json::from_str::<TransitionBatch>));
             with_replay(&weak, |r| match batch {
-                Ok(Some(Ok(batch))) if handshaken => r.engine().handle_transitions(&batch.transitions),
+                Ok(Some(Ok(batch))) if handshaken => {
+                    let now = r.now();
+                    r.engine().handle_transitions(&batch.transitions, now)
+                }
                 Ok(Some(Ok(_))) => {
                     handshaken = true;
                     r.jobtap_ready();

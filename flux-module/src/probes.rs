@@ -1,6 +1,6 @@
 //! The instance probes of the step barrier: `sched.resource-status` (what the scheduler
-//! manages, checked once before the first submission), `job-manager.alloc-query` and
-//! `sched.quiescent`. The engine never has two of one kind in flight; each reply clears
+//! manages, checked once before the first submission), `job-manager.alloc-query`, the
+//! scheduler sync request and `sched.quiescent`. The engine never has two of one kind in flight; each reply clears
 //! its slot and goes to the engine.
 
 use std::cell::RefCell;
@@ -15,6 +15,9 @@ use serde::de::DeserializeOwned;
 use crate::replay::{Replay, then_on_replay};
 
 const RESOURCE_STATUS_TOPIC: &str = "sched.resource-status";
+/// Any request to the `sched` service is dispatched by the scheduler's reactor; this one
+/// has no handler, so the answer (ENOSYS) costs the scheduler nothing but that dispatch.
+const SYNC_TOPIC: &str = "sched.ff-emu-sync";
 
 /// Futures of the probes in flight.
 #[derive(Default)]
@@ -22,6 +25,7 @@ pub struct Probes {
     pub resources: Option<Future>,
     pub alloc_query: Option<Future>,
     pub quiescent: Option<Future>,
+    pub sync: Option<Future>,
 }
 
 /// Decodes a reply, or says what was wrong with it.
@@ -72,5 +76,13 @@ pub fn quiescent(h: Flux, weak: Weak<RefCell<Replay>>) -> Result<Future, String>
         r.probes_mut().quiescent = None;
         let now = r.now();
         r.engine().handle_quiescent(reply, now);
+    })
+}
+
+/// Any answer, success or error, means the scheduler's reactor dispatched the request.
+pub fn sync(h: Flux, weak: Weak<RefCell<Replay>>) -> Result<Future, String> {
+    send(h, SYNC_TOPIC, weak, |r, _| {
+        r.probes_mut().sync = None;
+        r.engine().handle_scheduler_sync();
     })
 }

@@ -16,7 +16,7 @@ use emu_protocol::JobId;
 use emu_protocol::module::{ModuleStatus, RunState};
 use ff_engine::{Command, Engine, EngineSettings, Now, RunOutcome};
 use ff_inputs::Config;
-use flux_bindings::handle::{URGENCY_DEFAULT, submit_flags};
+use flux_bindings::handle::{NODEID_ANY, URGENCY_DEFAULT, submit_flags};
 use flux_bindings::{Flux, FluxError, Future, FutureRef, Timer};
 
 use crate::artifacts::Artifacts;
@@ -24,6 +24,8 @@ use crate::clock_file::ClockFile;
 use crate::exec_service::ExecService;
 use crate::jobtap_stream::JobtapStream;
 use crate::probes::{self, Probes};
+
+const BATCH_TIMEOUT_TOPIC: &str = "job-manager.set-batch-timeout";
 
 /// The config file `flux-fiction-prepare` writes into a run directory.
 pub const RUN_CONFIG: &str = "config.toml";
@@ -38,6 +40,8 @@ pub struct Replay {
     jobtap: Option<JobtapStream>,
     probes: Probes,
     submits: HashMap<u64, Future>,
+    /// A start-up request in flight.
+    setup: Option<Future>,
     deadline: Option<Timer>,
     artifacts: Option<Artifacts>,
     clock: Option<ClockFile>,
@@ -94,6 +98,7 @@ impl ReplayHandle {
                 jobtap: None,
                 probes: Probes::default(),
                 submits: HashMap::new(),
+                setup: None,
                 deadline: None,
                 artifacts: Some(artifacts),
                 clock,
@@ -147,8 +152,26 @@ impl Replay {
         Now { mono: self.started.elapsed().as_secs_f64(), real }
     }
 
-    /// The exec service is registered with the job-manager: open the jobtap stream.
+    /// The exec service is registered with the job-manager. The job-manager commits job
+    /// events in batches, waiting up to 10 ms for more; a replay step waits for those
+    /// commits, so batches are cut at every reactor iteration instead. Then the jobtap
+    /// stream is opened.
     pub fn exec_ready(&mut self) {
+        let sent = self.h.rpc(BATCH_TIMEOUT_TOPIC, Some(r#"{"timeout":0.0}"#), NODEID_ANY, 0).and_then(|f| {
+            then_on_replay(&f, self.weak.clone(), |r, f| match f.rpc_get() {
+                Ok(_) => r.open_jobtap_stream(),
+                Err(e) => r.abort(format!("{BATCH_TIMEOUT_TOPIC}: {e}")),
+            })?;
+            Ok(f)
+        });
+        match sent {
+            Ok(f) => self.setup = Some(f),
+            Err(e) => self.abort(format!("{BATCH_TIMEOUT_TOPIC}: {e}")),
+        }
+    }
+
+    fn open_jobtap_stream(&mut self) {
+        self.setup = None;
         match JobtapStream::open(self.h, self.weak.clone()) {
             Ok(stream) => self.jobtap = Some(stream),
             Err(e) => self.abort(format!("could not open the emu-jobtap stream: {e}")),
@@ -202,6 +225,7 @@ impl Replay {
     }
 
     fn execute(&mut self, cmd: Command) {
+        tracing::trace!("command {cmd:?}");
         match cmd {
             Command::SetClock(t) => {
                 if let Some(clock) = &mut self.clock {
@@ -219,6 +243,11 @@ impl Replay {
             Command::QueryAllocQueue => match probes::alloc_query(self.h, self.weak.clone()) {
                 Ok(f) => self.probes.alloc_query = Some(f),
                 Err(e) => self.engine.handle_alloc_query(Err(e)),
+            },
+            Command::SyncScheduler => match probes::sync(self.h, self.weak.clone()) {
+                Ok(f) => self.probes.sync = Some(f),
+                // The step's deadline reports a scheduler that cannot be reached.
+                Err(e) => tracing::error!("{e}"),
             },
             Command::ProbeQuiescent => match probes::quiescent(self.h, self.weak.clone()) {
                 Ok(f) => self.probes.quiescent = Some(f),

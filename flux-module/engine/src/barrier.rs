@@ -5,16 +5,19 @@
 //!    every released job reached INACTIVE (so its `sched.free` was sent) — the jobtap says so;
 //! 2. `job-manager.alloc-query` shows no job waiting for its alloc request to be sent
 //!    (the job-manager sends one per reactor iteration; a probe must not overtake them);
-//! 3. `sched.quiescent` answers: no scheduling pass is running, `alloc_current` jobs hold
+//! 3. the scheduler has answered a sync request sent after that: any request to the `sched`
+//!    service is dispatched by the scheduler's own reactor, one message per iteration, so
+//!    its answer proves the scheduler has gone through a full iteration after receiving
+//!    the last alloc request, and has begun the scheduling pass that request calls for.
+//!    Without it, the probe below can be dispatched in the very iteration before the
+//!    scheduler starts that pass, and be answered "quiescent" with a stale count;
+//! 4. `sched.quiescent` answers: no scheduling pass is running, `alloc_current` jobs hold
 //!    resources;
-//! 4. the exec service has received the start requests of all `alloc_current` jobs
-//!    (the scheduler commits R to the KVS before the job-manager sees the allocation);
-//! 5. a second `sched.quiescent` still reports no more allocations than the emulator holds.
-//!    The first probe can be answered in the very reactor iteration before the scheduler
-//!    begins its pass over requests it has already received; the confirming probe arrives
-//!    at least one iteration later, so that pass has begun (and is waited for) or has ended.
+//! 5. the exec service has received the start requests of all `alloc_current` jobs
+//!    (the scheduler commits R to the KVS before the job-manager sees the allocation).
 //! This closes the race of the earlier implementation, whose plugin probed from the SCHED
-//! callback, ahead of the alloc requests.
+//! callback, ahead of the alloc requests. Steps 2-5 are skipped after releases when no job
+//! is waiting: freed resources alone never make a scheduler start anything.
 
 use std::collections::HashSet;
 
@@ -27,9 +30,11 @@ pub enum BarrierPhase {
     JobManager,
     /// An alloc-query is in flight (condition 2).
     AllocQueue,
-    /// A probe is in flight (conditions 3 and 5).
-    Quiescent { confirming: bool },
-    /// Condition 4: waiting until the emulator holds `alloc_current` jobs.
+    /// The sync request is in flight (condition 3).
+    SchedulerSync,
+    /// The probe is in flight (condition 4).
+    Quiescent,
+    /// Condition 5: waiting until the emulator holds `alloc_current` jobs.
     Starts { alloc_current: u64 },
 }
 
@@ -38,8 +43,8 @@ impl BarrierPhase {
         match self {
             BarrierPhase::JobManager => "waiting for the job-manager (submissions, SCHED, INACTIVE)".into(),
             BarrierPhase::AllocQueue => "waiting for job-manager.alloc-query".into(),
-            BarrierPhase::Quiescent { confirming: false } => "waiting for sched.quiescent".into(),
-            BarrierPhase::Quiescent { confirming: true } => "waiting for the confirming sched.quiescent".into(),
+            BarrierPhase::SchedulerSync => "waiting for the scheduler to answer a sync request".into(),
+            BarrierPhase::Quiescent => "waiting for sched.quiescent".into(),
             BarrierPhase::Starts { alloc_current } => {
                 format!("waiting for start requests until {alloc_current} jobs hold resources")
             }

@@ -63,6 +63,9 @@ pub enum Command {
     Respond { id: JobId, response: ExecResponse },
     /// Send `job-manager.alloc-query`; answer with `Engine::handle_alloc_query`.
     QueryAllocQueue,
+    /// Send any request to the `sched` service and wait for any answer (an error such as
+    /// ENOSYS included); answer with `Engine::handle_scheduler_sync`.
+    SyncScheduler,
     /// Send `sched.quiescent`; answer with `Engine::handle_quiescent`.
     ProbeQuiescent,
     /// Ask the scheduler which resources it manages; answer with `Engine::handle_resources`.

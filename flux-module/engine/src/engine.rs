@@ -179,7 +179,7 @@ impl Engine {
                 if let Some(job) = self.active.remove(&trace_idx) {
                     self.record_done(job, JobResult::Failed, Some(format!("submission rejected: {e}")), None);
                 }
-                return self.advance_barrier();
+                return self.advance_barrier(now);
             }
         };
         let Some(job) = self.active.get_mut(&trace_idx) else { return };
@@ -191,7 +191,7 @@ impl Engine {
         self.by_id.insert(id, trace_idx);
         self.progress.submitted += 1;
         match self.early.remove(&id) {
-            Some(t) if t.state == WatchedState::Inactive => return self.apply_transition(&t),
+            Some(t) if t.state == WatchedState::Inactive => return self.apply_transition(&t, now),
             Some(_) => job.reached_sched = true,
             None => {}
         }
@@ -200,12 +200,12 @@ impl Engine {
                 step.barrier.awaiting_sched.insert(id);
             }
         }
-        self.advance_barrier();
+        self.advance_barrier(now);
     }
 
-    pub fn handle_transitions(&mut self, batch: &[Transition]) {
+    pub fn handle_transitions(&mut self, batch: &[Transition], now: Now) {
         for t in batch {
-            self.apply_transition(t);
+            self.apply_transition(t, now);
         }
     }
 
@@ -222,13 +222,23 @@ impl Engine {
                     step.barrier.alloc_queries += 1;
                     self.commands.push_back(Command::QueryAllocQueue);
                 } else {
-                    step.barrier.phase = BarrierPhase::Quiescent { confirming: false };
-                    step.barrier.probes += 1;
-                    self.commands.push_back(Command::ProbeQuiescent);
+                    step.barrier.phase = BarrierPhase::SchedulerSync;
+                    self.commands.push_back(Command::SyncScheduler);
                 }
-                self.advance_barrier();
             }
         }
+    }
+
+    /// The scheduler answered the sync request. Only a timeout (the step's deadline) is a
+    /// failure: an error reply proves the scheduler's reactor dispatched it just the same.
+    pub fn handle_scheduler_sync(&mut self) {
+        let Stage::Stepping(step) = &mut self.stage else { return };
+        if step.barrier.phase != BarrierPhase::SchedulerSync {
+            return;
+        }
+        step.barrier.phase = BarrierPhase::Quiescent;
+        step.barrier.probes += 1;
+        self.commands.push_back(Command::ProbeQuiescent);
     }
 
     pub fn handle_quiescent(&mut self, reply: Result<QuiescentReply, String>, now: Now) {
@@ -249,19 +259,16 @@ impl Engine {
                 ),
             },
             Stage::Stepping(step) => {
-                let BarrierPhase::Quiescent { confirming } = step.barrier.phase else { return };
+                if step.barrier.phase != BarrierPhase::Quiescent {
+                    return;
+                }
                 let r = match reply {
                     Ok(r) => r,
                     Err(e) => return self.fail(format!("sched.quiescent failed: {e}"), self.diagnostic(now)),
                 };
                 step.barrier.last_quiescent = Some(r);
-                let held = self.holding.len() as u64;
-                if confirming && r.alloc_current <= held {
-                    self.finish_part(now);
-                } else {
-                    step.barrier.phase = BarrierPhase::Starts { alloc_current: r.alloc_current };
-                    self.advance_barrier();
-                }
+                step.barrier.phase = BarrierPhase::Starts { alloc_current: r.alloc_current };
+                self.advance_barrier(now);
             }
             _ => {}
         }
@@ -291,11 +298,11 @@ impl Engine {
         self.completions.push(end, idx);
         self.progress.started += 1;
         self.commands.push_back(Command::Respond { id, response: ExecResponse::Start });
-        self.advance_barrier();
+        self.advance_barrier(now);
     }
 
     /// A `job-exception` event. A fatal one on a running job ends it now, as job-exec would.
-    pub fn handle_job_exception(&mut self, id: JobId, kind: &str, severity: i32) {
+    pub fn handle_job_exception(&mut self, id: JobId, kind: &str, severity: i32, now: Now) {
         if severity != 0 {
             return;
         }
@@ -309,7 +316,7 @@ impl Engine {
         self.busy = sub(self.busy, footprint);
         self.commands.push_back(Command::Respond { id, response: ExecResponse::Finish { status } });
         self.commands.push_back(Command::Respond { id, response: ExecResponse::Release });
-        self.advance_barrier();
+        self.advance_barrier(now);
     }
 
     /// Ends the run because of something outside the engine (a broken stream, an I/O error).
@@ -364,7 +371,7 @@ impl Engine {
             // Only stale completions (jobs canceled earlier) were due: nothing to wait for.
             return self.finish_part(now);
         }
-        self.advance_barrier();
+        self.advance_barrier(now);
     }
 
     /// Part 1 of a step: finish and release every job due at `t`. Returns how many.
@@ -414,20 +421,21 @@ impl Engine {
     }
 
     /// Moves the barrier forward as far as the current facts allow.
-    fn advance_barrier(&mut self) {
+    fn advance_barrier(&mut self, now: Now) {
         let held = self.holding.len() as u64;
         let Stage::Stepping(step) = &mut self.stage else { return };
         match step.barrier.phase {
             BarrierPhase::JobManager if step.barrier.job_manager_settled() => {
+                // Evaluated once per part, so a linear scan is fine.
+                let waiting = self.active.values().any(|j| matches!(j.phase, JobPhase::Submitting | JobPhase::Queued));
+                if step.part == StepPart::Releases && !waiting {
+                    return self.finish_part(now);
+                }
                 step.barrier.phase = BarrierPhase::AllocQueue;
                 step.barrier.alloc_queries += 1;
                 self.commands.push_back(Command::QueryAllocQueue);
             }
-            BarrierPhase::Starts { alloc_current } if held >= alloc_current => {
-                step.barrier.phase = BarrierPhase::Quiescent { confirming: true };
-                step.barrier.probes += 1;
-                self.commands.push_back(Command::ProbeQuiescent);
-            }
+            BarrierPhase::Starts { alloc_current } if held >= alloc_current => self.finish_part(now),
             _ => {}
         }
     }
@@ -446,7 +454,7 @@ impl Engine {
                         if let Stage::Stepping(step) = &mut self.stage {
                             step.barrier.outstanding_submits = n;
                         }
-                        self.advance_barrier();
+                        self.advance_barrier(now);
                     }
                 }
             }
@@ -489,7 +497,7 @@ impl Engine {
 
     // ---- jobs ---------------------------------------------------------------------------
 
-    fn apply_transition(&mut self, t: &Transition) {
+    fn apply_transition(&mut self, t: &Transition, now: Now) {
         if t.state == WatchedState::Inactive {
             self.holding.remove(&t.id);
         }
@@ -501,7 +509,7 @@ impl Engine {
                     self.early.insert(t.id, t.clone());
                 }
             }
-            return self.advance_barrier();
+            return self.advance_barrier(now);
         };
         if let Stage::Stepping(step) = &mut self.stage {
             step.barrier.awaiting_sched.remove(&t.id);
@@ -534,7 +542,7 @@ impl Engine {
                 }
             }
         }
-        self.advance_barrier();
+        self.advance_barrier(now);
     }
 
     fn has_outstanding_submits(&self) -> bool {

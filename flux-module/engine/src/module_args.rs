@@ -1,6 +1,7 @@
 //! The `key=value` arguments of `flux module load ff-emu.so ...`.
 //!
-//! The broker splits module arguments on spaces, so every value is one token.
+//! The broker splits module arguments on spaces, so every value is one token; a path with
+//! spaces (or `%`) in it is passed percent-encoded (`%20`, `%25`), as `flux-fiction-run` does.
 
 use std::path::PathBuf;
 
@@ -25,6 +26,7 @@ impl ModuleArgs {
             if value.is_empty() {
                 return Err(format!("argument '{key}' has an empty value ({USAGE})"));
             }
+            let value = percent_decode(value).ok_or_else(|| format!("argument '{key}' has a bad %-escape"))?;
             let slot = match key {
                 "run-dir" => &mut parsed.run_dir,
                 "faketime-file" => &mut parsed.faketime_file,
@@ -41,6 +43,24 @@ impl ModuleArgs {
     }
 }
 
+/// Decodes `%XX` escapes; None if one is malformed or the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +75,14 @@ mod tests {
         let a = ModuleArgs::parse(&["run-dir=/r", "faketime-file=/r/ft"]).unwrap();
         assert_eq!(a.run_dir, Some(PathBuf::from("/r")));
         assert_eq!(a.faketime_file, Some(PathBuf::from("/r/ft")));
+    }
+
+    #[test]
+    fn values_are_percent_decoded() {
+        let a = ModuleArgs::parse(&["run-dir=/tmp/trash%20directory/100%25"]).unwrap();
+        assert_eq!(a.run_dir, Some(PathBuf::from("/tmp/trash directory/100%")));
+        assert!(ModuleArgs::parse(&["run-dir=/a%2"]).unwrap_err().contains("%-escape"));
+        assert!(ModuleArgs::parse(&["run-dir=/a%zz"]).unwrap_err().contains("%-escape"));
     }
 
     #[test]

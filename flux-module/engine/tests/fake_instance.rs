@@ -32,8 +32,6 @@ fn job(idx: u64, submit_s: i64, nodes: u32, elapsed_s: i64, limit_s: Option<i64>
 #[derive(Default)]
 struct Fake {
     nnodes: u32,
-    /// Answer the first probe after new work before running the scheduling pass.
-    stale_first_probe: bool,
     /// Never allocate anything (a scheduler that is stuck).
     frozen: bool,
     free: u32,
@@ -47,6 +45,7 @@ struct Fake {
     dirty: bool,
     mono: f64,
     probes: u64,
+    syncs: u64,
 }
 
 struct Outcome {
@@ -55,6 +54,7 @@ struct Outcome {
     clock: Vec<SimTime>,
     finished: RunOutcome,
     probes: u64,
+    syncs: u64,
 }
 
 impl Fake {
@@ -118,11 +118,11 @@ impl Fake {
                     // The SCHED transition may overtake the submit response.
                     let sched = Transition { id, state: WatchedState::Sched, t: now.real, result: None, exception: None };
                     if self.next_id % 2 == 0 {
-                        engine.handle_transitions(&[sched]);
+                        engine.handle_transitions(&[sched], now);
                         engine.handle_submitted(trace_idx, Ok(id), now);
                     } else {
                         engine.handle_submitted(trace_idx, Ok(id), now);
-                        engine.handle_transitions(&[sched]);
+                        engine.handle_transitions(&[sched], now);
                     }
                     self.queue.push_back(id);
                     self.dirty = true;
@@ -147,18 +147,24 @@ impl Fake {
                             result: Some(result),
                             exception: None,
                         };
-                        engine.handle_transitions(&[t]);
+                        engine.handle_transitions(&[t], now);
                     }
                 },
                 Command::QueryAllocQueue => engine.handle_alloc_query(
                     Ok(AllocQueryReply { queue_length: 0, alloc_pending: 0, running: self.allocated.len() as u64 }),
                 ),
-                Command::ProbeQuiescent => {
-                    self.probes += 1;
-                    let stale = self.stale_first_probe && self.dirty;
-                    if self.dirty && !stale {
+                Command::SyncScheduler => {
+                    self.syncs += 1;
+                    // The scheduler's reactor went round once: its pass over new work began.
+                    if self.dirty {
                         self.schedule();
                     }
+                    engine.handle_scheduler_sync();
+                }
+                Command::ProbeQuiescent => {
+                    self.probes += 1;
+                    // A probe that overtakes the pass (no sync before it) sees a stale count.
+                    let stale = self.dirty;
                     let reply = QuiescentReply { status: 0, alloc_current: self.allocated.len() as u64 };
                     if stale {
                         self.schedule();
@@ -174,7 +180,7 @@ impl Fake {
                 Command::StepDone(s) => steps.push(s),
                 Command::Finished(finished) => {
                     records.sort_by_key(|r| r.trace_idx);
-                    return Outcome { records, steps, clock, finished, probes: self.probes };
+                    return Outcome { records, steps, clock, finished, probes: self.probes, syncs: self.syncs };
                 }
             }
         }
@@ -199,14 +205,6 @@ fn multi_node_trace_runs_in_waves_of_three() {
     assert!(o.records.iter().all(|r| r.result == JobResult::Completed));
 }
 
-#[test]
-fn a_stale_first_probe_does_not_advance_the_clock_early() {
-    let mut fake = Fake::new(30);
-    fake.stale_first_probe = true;
-    let o = fake.run(ten_multi_node());
-    assert_eq!(o.finished, RunOutcome::Replayed { exit_code: 0 });
-    assert_eq!(starts(&o), vec![0, 0, 0, 360, 360, 360, 720, 720, 720, 1080]);
-}
 
 #[test]
 fn the_clock_only_moves_forward_and_visits_each_event_time() {
@@ -258,8 +256,12 @@ fn jobs_the_scheduler_never_starts_end_the_run_with_a_diagnostic() {
 }
 
 #[test]
-fn each_barrier_confirms_with_a_second_probe() {
+fn every_probe_follows_a_scheduler_sync_and_idle_releases_skip_the_probe() {
     let o = Fake::new(30).run(ten_multi_node());
-    // 1 start-up probe + 2 per barrier; 5 steps: 1 arrival barrier + 4 release barriers.
-    assert_eq!(o.probes, 1 + 2 * 5);
+    // Barriers: arrivals at t0, releases at +360, +720, +1080 (jobs still waiting);
+    // the release at +1440 has nobody waiting and needs none.
+    assert_eq!(o.syncs, 4);
+    // Plus the start-up check that the scheduler answers at all.
+    assert_eq!(o.probes, 1 + 4);
+    assert_eq!(starts(&o), vec![0, 0, 0, 360, 360, 360, 720, 720, 720, 1080]);
 }

@@ -6,6 +6,7 @@
 //! real hardware (`noverify`), because the instance only pretends to own those nodes; and
 //! it must mark every node up although only one broker runs (`monitor-force-up`, which
 //! only exists as a module argument, given through flux-core's `[modules]` table).
+//! job-ingest is told not to hold submissions back for batching (`[ingest] batch-count`).
 
 use std::path::Path;
 
@@ -66,6 +67,12 @@ pub fn broker_config(cfg: &Config, r_path: &Path) -> Result<String, SystemError>
         ));
     }
     module.insert("args".into(), toml::Value::Array(vec!["noverify".into(), "monitor-force-up".into()]));
+
+    // job-ingest commits each submission at once instead of waiting 10 ms for more: a
+    // replay step waits for its submissions, so the wait would be paid at every step.
+    let ingest = table.entry("ingest").or_insert_with(|| toml::Table::new().into());
+    let ingest = ingest.as_table_mut().ok_or_else(|| error("ingest", "must be an object".to_string()))?;
+    ingest.entry("batch-count").or_insert(1.into());
     Ok(toml::to_string(&table).expect("a TOML table built from JSON always serializes"))
 }
 

@@ -118,7 +118,8 @@ mod tests {
         let text = broker_config(&cfg, Path::new("/run/instance/R.json")).unwrap();
         assert_eq!(
             text,
-            "[modules.resource]\nargs = [\"noverify\", \"monitor-force-up\"]\n\n\
+            "[ingest]\nbatch-count = 1\n\n\
+             [modules.resource]\nargs = [\"noverify\", \"monitor-force-up\"]\n\n\
              [resource]\nexclude = \"0\"\nnoverify = true\npath = \"/run/instance/R.json\"\n\n\
              [sched-fluxion-qmanager]\nqueue-policy = \"easy\"\n"
         );
