@@ -36,6 +36,12 @@ expect_counts() {
 		"$3" "$5" "$1" "$2" "$4" "$6"
 }
 
+# no_watchers: the plugin has no open watch stream.
+no_watchers() {
+	jobtap_status >watchers.status &&
+	jq -e ".watchers == 0" watchers.status
+}
+
 # module_stats: `flux module stats ff-emu`, compact with sorted keys.
 module_stats() {
 	flux module stats ff-emu >stats.raw && jq -c -S . stats.raw
@@ -47,8 +53,8 @@ job_has_event() {
 }
 
 # bad_module_load PATTERN ARG...: `flux module load ff-emu.so ARG...` fails
-# (non-zero, not a signal), and both its stderr and the broker log carry an
-# ff-emu.err line matching PATTERN (which names the bad argument).
+# (non-zero, not a signal) with EINVAL, and the broker log has an ff-emu.err
+# line matching PATTERN (which names the bad argument).
 bad_module_load() {
 	_pattern=$1
 	shift
@@ -56,7 +62,7 @@ bad_module_load() {
 	test_must_fail flux module load "$EMU_SO" "$@" 2>load.err &&
 	flux dmesg >load.dmesg &&
 	grep -E "ff-emu\.err\[0\]: .*$_pattern" load.dmesg &&
-	grep -E "ff-emu\.err\[0\]: .*$_pattern" load.err &&
+	grep -x "flux-module: load $EMU_SO: Invalid argument" load.err &&
 	! flux module list | grep -q "^ff-emu "
 }
 
@@ -119,7 +125,8 @@ if mode == "jobs":
             print(job, t["state"], t.get("result", "-"))
         if len(ts) == 2 and ts[1]["t"] < ts[0]["t"]:
             sys.exit("%s: inactive before sched: %s" % (job, ts))
-    h.rpc("job-manager.emu-jobtap.watch-cancel", {}).get()
+    # As ff-emu sends it: a request without a response.
+    h.rpc("job-manager.emu-jobtap.watch-cancel", {}, flags=flux.constants.FLUX_RPC_NORESPONSE)
 elif mode == "remove":
     h.rpc("job-manager.jobtap", {"remove": "emu-jobtap.so"}).get()
 end = next_batch()
@@ -226,6 +233,19 @@ test_expect_success 'a reloaded emu-jobtap counts from zero' '
 	expect_counts 0 0 0 0 0 0 >status.expected &&
 	test_cmp status.expected status
 '
+# Known bug: the plugin keeps the request of a watcher whose client went away
+# without watch-cancel (a jobtap service never sees the client's disconnect,
+# and responses to a dead client do not fail), so `watchers` stays 1 and every
+# later batch is sent to a dead route.
+test_expect_failure 'a watcher that disconnects without watch-cancel is dropped' '
+	flux python -c "
+import flux
+f = flux.Flux().rpc(\"job-manager.emu-jobtap.watch\", {}, flags=flux.constants.FLUX_RPC_STREAMING)
+print(f.wait_for(10).get())
+" &&
+	flux run -n1 $TEST_EXEC=0.01s true &&
+	ff_wait_until 2 no_watchers
+'
 test_expect_success 'both plugins unload' '
 	flux module remove ff-emu &&
 	flux jobtap remove emu-jobtap.so &&
@@ -331,7 +351,8 @@ test_expect_success 'an instance with ff-emu (and emu-jobtap) loaded shuts down 
 	jq -e ".state == \"idle\"" nested.stats &&
 	{ test $rc -eq 0 || test $rc -eq 1; } &&
 	test $elapsed -lt 60 &&
-	! grep -i -E "abort|SIGABRT|core dumped|panick|signal" nested.out nested.log &&
+	! grep -E "SIGABRT|SIGSEGV|[Cc]ore dumped|Aborted|abort\(|panicked|Segmentation" \
+		nested.out nested.log &&
 	grep -E "\.(emerg|alert|crit|err)\[" nested.log | sed "s/^.* UTC [0-9]* //" >nested.errors &&
 	if test $rc -eq 1; then
 		echo "broker.err[0]: broker module '\''ff-emu'\'' was not properly shut down" >nested.errors.expected
