@@ -177,6 +177,13 @@ impl<'a> MsgRef<'a> {
         Ok(r)
     }
 
+    /// True if both messages came from the same sender (`flux_msg_route_match_first`),
+    /// e.g. to find the requests of a client that asks to cancel them.
+    pub fn same_sender(&self, other: &impl AsMsg) -> bool {
+        // SAFETY: both messages are live.
+        unsafe { sys::flux_msg_route_match_first(self.as_ptr(), other.as_msg_ptr()) }
+    }
+
     /// Keeps the message beyond the callback (`flux_msg_incref`).
     pub fn to_owned(&self) -> Msg {
         // SAFETY: live message; incref returns the same pointer.

@@ -19,7 +19,11 @@ pub fn register(p: Plugin, state: &State<Emu>) -> flux_bindings::Result<()> {
         }
     })?;
     let s = state.clone();
-    p.service_register(WATCH_CANCEL_METHOD, 0, move |_, _| s.with(|e| e.end_streams()))?;
+    p.service_register(WATCH_CANCEL_METHOD, 0, move |h, msg| {
+        s.with(|e| e.end_streams_of(msg));
+        // A no-response request (as ff-emu sends it) makes this a no-op.
+        let _ = msg.respond(h, None);
+    })?;
     let s = state.clone();
     p.service_register(STATUS_METHOD, 0, move |h, msg| {
         let status = s.with(|e| JobtapStatus { counts: e.counts, watchers: e.watcher_count() });

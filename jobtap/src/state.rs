@@ -1,7 +1,7 @@
 //! The plugin's state: counters, open watch streams, and the batch being collected.
 
 use emu_protocol::jobtap::{Transition, TransitionBatch, TransitionCounts};
-use flux_bindings::{Flux, Msg, Watcher};
+use flux_bindings::{Flux, Msg, MsgRef, Watcher};
 
 pub struct Emu {
     h: Flux,
@@ -53,8 +53,24 @@ impl Emu {
         });
     }
 
-    /// Ends every watch stream with ENODATA (the RFC 6 end of a stream).
-    pub fn end_streams(&mut self) {
+    /// Ends the watch streams opened by the sender of `cancel` with ENODATA (the RFC 6
+    /// end of a stream); other watchers keep theirs.
+    pub fn end_streams_of(&mut self, cancel: MsgRef<'_>) {
+        let h = self.h;
+        self.watchers.retain(|w| {
+            if !cancel.same_sender(w) {
+                return true;
+            }
+            let _ = w.respond_error(h, libc::ENODATA, None);
+            false
+        });
+        if self.watchers.is_empty() {
+            self.pending.clear();
+        }
+    }
+
+    /// Ends every watch stream with ENODATA.
+    fn end_streams(&mut self) {
         let h = self.h;
         for w in self.watchers.drain(..) {
             let _ = w.respond_error(h, libc::ENODATA, None);

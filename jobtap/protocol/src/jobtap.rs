@@ -13,7 +13,9 @@ use crate::JobId;
 pub const PLUGIN_NAME: &str = "emu-jobtap";
 /// Streaming request: responses are [`TransitionBatch`]es until ENODATA.
 pub const WATCH_METHOD: &str = "watch";
-/// Ends every open watch stream with ENODATA (one module watches at a time).
+/// Ends the sender's open watch streams with ENODATA; answers `{}` unless sent without
+/// expecting a response. A watcher that goes away without cancelling stays registered
+/// (a jobtap plugin never sees a client's disconnect) until the plugin is removed.
 pub const WATCH_CANCEL_METHOD: &str = "watch-cancel";
 /// Request `{}`, response [`JobtapStatus`].
 pub const STATUS_METHOD: &str = "status";
