@@ -82,7 +82,20 @@ impl Artifacts {
         self.transitions.finish()?;
         self.pernode.finish()?;
         self.timeline.finish()?;
-        let facts = RunFacts { steps: progress.steps, wall_seconds, exit_code, ..self.facts };
+        let facts = RunFacts {
+            steps: progress.steps,
+            wall_seconds,
+            exit_code,
+            broker_peak_rss_kb: broker_peak_rss_kb(),
+            ..self.facts
+        };
         write_summary(self.dir.join("summary.json"), &self.summary.finish(facts))
     }
+}
+
+/// The broker's peak resident memory: this module runs inside the broker process.
+fn broker_peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

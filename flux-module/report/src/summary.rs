@@ -37,6 +37,8 @@ pub struct RunFacts {
     pub config_file: String,
     /// Whether the instance ran under libfaketime (then `REAL_*` times are fake time).
     pub faketime: bool,
+    /// Peak resident memory of the broker process (all modules), when measured.
+    pub broker_peak_rss_kb: Option<u64>,
 }
 
 /// Mean and maximum of a per-job quantity; both null when no job qualified.
@@ -61,6 +63,8 @@ pub struct BoundedSlowdown {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub bounded_slowdown: BoundedSlowdown,
+    /// Peak resident memory of the broker process (all modules) over the run.
+    pub broker_peak_rss_kb: Option<u64>,
     pub config_file: String,
     /// Null when the system has no cores or the makespan is zero.
     pub core_utilization_pct: Option<f64>,
@@ -201,6 +205,7 @@ impl SummaryAccumulator {
                 mean: self.slowdown.mean(),
                 tau_seconds: SLOWDOWN_TAU_SECONDS,
             },
+            broker_peak_rss_kb: facts.broker_peak_rss_kb,
             config_file: facts.config_file,
             core_utilization_pct: utilization(self.core_micros, self.system.total_cores()),
             exit_code: facts.exit_code,
@@ -516,7 +521,7 @@ mod tests {
         let mut sorted = top_level_keys.clone();
         sorted.sort_unstable();
         assert_eq!(top_level_keys, sorted);
-        assert_eq!(top_level_keys.len(), 27);
+        assert_eq!(top_level_keys.len(), 28);
 
         let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed["version"], 1);
