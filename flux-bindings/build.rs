@@ -1,7 +1,7 @@
 //! Generates the raw bindings from the *installed* flux-core headers.
 //!
-//! The headers and libraries are found with `pkg-config flux-core` (and
-//! `flux-idset` with the `idset` feature).  `PKG_CONFIG_PATH` is honoured as
+//! The headers and libraries are found with `pkg-config flux-core`.
+//! `PKG_CONFIG_PATH` is honoured as
 //! usual; `FLUX_PREFIX=/opt/flux` additionally puts `$FLUX_PREFIX/lib/pkgconfig`
 //! (and `lib64`) in front of it.
 //!
@@ -34,30 +34,16 @@ fn main() {
         unsafe { env::set_var("PKG_CONFIG_PATH", joined) };
     }
 
-    let use_idset = env::var_os("CARGO_FEATURE_IDSET").is_some();
     let core = probe("flux-core");
-    let idset = use_idset.then(|| probe("flux-idset"));
 
-    let mut libdirs: Vec<&Path> = Vec::new();
-    for lib in std::iter::once(&core).chain(&idset) {
-        for dir in &lib.link_paths {
-            if !libdirs.contains(&dir.as_path()) {
-                libdirs.push(dir);
-            }
-        }
-    }
+    let libdirs: Vec<&Path> = core.link_paths.iter().map(PathBuf::as_path).collect();
     for dir in &libdirs {
         println!("cargo:rustc-link-search=native={}", dir.display());
         // Applies to this package's own test binaries only.  Dependents get
-        // DEP_FLUX_CORE_LIBDIR (below): a cdylib that needs libraries the
-        // loading process does not already have (libflux-idset) should emit
-        // `cargo:rustc-link-arg-cdylib=-Wl,-rpath,$DEP_FLUX_CORE_LIBDIR`.
+        // DEP_FLUX_CORE_LIBDIR (below) for an rpath of their own, if they need one.
         println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
     }
     println!("cargo:rustc-link-lib=flux-core");
-    if use_idset {
-        println!("cargo:rustc-link-lib=flux-idset");
-    }
     if let Some(dir) = libdirs.first() {
         println!("cargo:libdir={}", dir.display());
     }
@@ -66,23 +52,17 @@ fn main() {
     let mut builder = bindgen::Builder::default()
         .header("wrapper.h")
         .clang_args(
-            core.include_paths
-                .iter()
-                .chain(idset.iter().flat_map(|l| &l.include_paths))
-                .map(|p| format!("-I{}", p.display())),
+            core.include_paths.iter().map(|p| format!("-I{}", p.display())),
         )
-        .allowlist_function("flux_.*|idset_.*")
-        .allowlist_type("flux_.*|idset.*")
-        .allowlist_var("FLUX_.*|IDSET_.*")
+        .allowlist_function("flux_.*")
+        .allowlist_type("flux_.*")
+        .allowlist_var("FLUX_.*")
         .override_abi(bindgen::Abi::CUnwind, CANCELLABLE)
         .generate_comments(false)
         .layout_tests(false)
         .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()));
     if env::var_os("CARGO_FEATURE_JOBTAP").is_some() {
         builder = builder.clang_arg("-DFLUX_BINDINGS_JOBTAP");
-    }
-    if use_idset {
-        builder = builder.clang_arg("-DFLUX_BINDINGS_IDSET");
     }
     let bindings = builder.generate().unwrap_or_else(|e| {
         fail(&format!("bindgen failed on the flux-core headers: {e}"));

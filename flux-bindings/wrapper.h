@@ -1,12 +1,8 @@
 /* Headers bindgen reads (see build.rs).  <flux/jobtap.h> declares functions
  * that only the job-manager defines, so it is included only with the
- * `jobtap` feature (build.rs defines FLUX_BINDINGS_JOBTAP); <flux/idset.h>
- * only with the `idset` feature (FLUX_BINDINGS_IDSET).
+ * `jobtap` feature (build.rs defines FLUX_BINDINGS_JOBTAP).
  */
 #include <flux/core.h>
-#ifdef FLUX_BINDINGS_IDSET
-#include <flux/idset.h>
-#endif
 #ifdef FLUX_BINDINGS_JOBTAP
 #include <flux/jobtap.h>
 #endif

@@ -13,7 +13,6 @@
 //! * [`guard`]: the panic guard every C callback goes through.
 //! * [`logging`]: [`FluxLogLayer`], a `tracing` layer that writes to `flux_log`.
 //! * [`module`]: [`module::main`], the body of a broker module's `mod_main`.
-//! * `idset` (feature `idset`): RFC 22 idset strings (`"0-3,7"`) to and from id lists.
 //! * `jobtap` (feature `jobtap`): [`jobtap::Plugin`] and friends.
 //!
 //! Threading: everything here is `!Send`: a `flux_t` and all objects created
@@ -33,8 +32,6 @@ pub mod future;
 pub mod guard;
 pub mod handle;
 pub mod handler;
-#[cfg(feature = "idset")]
-pub mod idset;
 #[cfg(feature = "jobtap")]
 pub mod jobtap;
 pub mod logging;
