@@ -282,7 +282,8 @@ impl Engine {
         let job = trace_idx.and_then(|idx| self.active.get_mut(&idx));
         let Some(job) = job.filter(|j| matches!(j.phase, JobPhase::Queued | JobPhase::Submitting)) else {
             self.refuse_start(id, "ff-emu: this job was not submitted by the emulator; it cannot run here");
-            return;
+            // It holds resources until released all the same: the barrier counts it.
+            return self.advance_barrier(now);
         };
         let (end, timeout) = job.end_time(sim_now);
         job.phase = JobPhase::Running { start: sim_now, end, timeout };
