@@ -138,7 +138,7 @@ fn a_job_the_emulator_did_not_submit_is_refused_but_released() {
         &cmds[0],
         Command::Respond { id, response: ExecResponse::Exception { kind: "exec", .. } } if *id == foreign
     ));
-    assert_eq!(cmds.last(), Some(&Command::Respond { id: foreign, response: ExecResponse::Release }));
+    assert_eq!(cmds[2], Command::Respond { id: foreign, response: ExecResponse::Release });
 }
 
 #[test]
