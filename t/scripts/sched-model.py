@@ -12,8 +12,13 @@ nodes, under one of two policies:
 At each event time, jobs that end are freed first, then arrivals join the queue, then
 one scheduling pass runs (the emulator gives the scheduler the same order).
 
+With --node-aware the machine is a row of nodes 0..N-1 (broker ranks) and the model
+places every allocation and reservation on specific nodes the way Fluxion does with its
+default match policy; see simulate_nodes() for what that means for EASY.
+
 With --compare CSV it reads the emulator's job_transitions.csv and prints how many start
-times agree (and the first disagreements), exiting non-zero below --min-agreement.
+times agree (and the first disagreements), exiting non-zero below --min-agreement; in
+node-aware mode it also counts the jobs whose NODELIST is the model's node set.
 Standard library only, so that it runs wherever the tests run.
 """
 import argparse
@@ -158,7 +163,129 @@ def simulate(jobs, nnodes, policy):
     return start
 
 
-def compare(model, emulated_csv, min_agreement, show):
+# Node ranks in Fluxion's search order: a node's weight is fixed when it is last taken
+# into an allocation or reservation (see simulate_nodes).
+UNTOUCHED, TAKEN_WHILE_IDLE, TAKEN_WHILE_BUSY = 2, 1, 0
+
+
+def simulate_nodes(jobs, nnodes, policy):
+    """Node-aware model of Fluxion (qmanager fcfs/easy, resource match policy "first").
+
+    What decides start times beyond node counts:
+    * Node choice. "first" (the default match-policy, flux-config-sched-fluxion-resource(5))
+      is high-ID-first, node-centric, stop at the first match: the resource graph walks
+      the cluster's nodes in an order kept per edge, (weight, node id) descending, and
+      takes the first N nodes that are free over the job's whole span. Every node starts
+      with the largest weight; whenever a node is taken into an allocation or a
+      reservation its weight becomes what is free on it at that moment: nothing for an
+      allocation now, everything for a reservation of a node idle now. Frees do not
+      change weights. So untouched nodes go first (high ranks first), then nodes last
+      reserved while idle, then the rest; a freed node is not preferred.
+    * Planned spans. A running job holds its nodes over [start, start + limit) until it
+      is freed; a job is placed now only on nodes free over [now, now + limit).
+    * EASY is backfilling with reservation depth 1: each pass drops the previous pass's
+      reservation and walks the queue in submit order. A job is allocated now if N nodes
+      are free; the first job that is not gets a reservation at the earliest time T > now
+      when N nodes are free over its span (judged from the running jobs' limits), on the
+      first N such nodes in search order. A later job is allocated now on free nodes,
+      leaving out the reserved ones unless its limit ends by T. So a backfill job must
+      fit on specific spare nodes, not on a spare count, and may find none.
+      (A job with no finite T would be "blocked" by Fluxion and not hold the reservation;
+      here it is skipped the same way.)
+    * Pass boundaries. The scheduler gets the frees of a step one at a time, and starts a
+      pass after the first. A further free interrupts a pass after the match in flight:
+      EASY sends one match request per job, so the pass run before each free but the last
+      handles only the head of the queue (allocate or reserve it); FCFS sends the whole
+      queue in one request, so a full pass runs after each free. Frees come in trace
+      order (the emulator releases them so). Arrivals of a step make one pass.
+    Returns (start time by trace_idx, node list by trace_idx).
+    """
+    for j in jobs:
+        if j["nodes"] > nnodes:
+            raise SystemExit(f"job {j['idx']} needs {j['nodes']} nodes; the machine has {nnodes}")
+    arrivals = sorted(jobs, key=lambda j: (j["submit"], j["idx"]))
+    weight = [UNTOUCHED] * nnodes
+    holder = [None] * nnodes  # trace_idx of the job running on each node
+    planned_end = {}          # trace_idx -> start + limit (Fluxion's span)
+    running = []              # heap of (actual end, trace_idx)
+    start, placed = {}, {}
+    queue = []
+    ai = 0
+
+    def search_order(candidates):
+        return sorted(candidates, key=lambda n: (weight[n], n), reverse=True)
+
+    def launch(j, nodes, now):
+        for n in nodes:
+            holder[n] = j["idx"]
+            weight[n] = TAKEN_WHILE_BUSY
+        start[j["idx"]] = now
+        placed[j["idx"]] = sorted(nodes)
+        end = now + (j["run"] if j["limit"] is None else min(j["run"], j["limit"]))
+        planned_end[j["idx"]] = math.inf if j["limit"] is None else now + j["limit"]
+        heapq.heappush(running, (end, j["idx"]))
+
+    def reserve(j):
+        """(T, reserved nodes) for a job that does not fit now, or None."""
+        for t in sorted({planned_end[h] for h in holder if h is not None}):
+            if t == math.inf:
+                break
+            usable = [n for n in range(nnodes) if holder[n] is None or planned_end[holder[n]] <= t]
+            if len(usable) >= j["nodes"]:
+                nodes = search_order(usable)[: j["nodes"]]
+                for n in nodes:
+                    weight[n] = TAKEN_WHILE_IDLE if holder[n] is None else TAKEN_WHILE_BUSY
+                return t, set(nodes)
+        return None
+
+    def schedule(now, head_only=False):
+        waiting = []
+        reservation = None  # (T, nodes)
+        blocked = False     # fcfs: the first misfit stops the pass
+        for k, j in enumerate(queue):
+            if head_only and k > 0 or blocked:
+                waiting.append(j)
+                continue
+            free = [n for n in range(nnodes) if holder[n] is None]
+            if reservation is not None:
+                T, reserved = reservation
+                ends_by_t = j["limit"] is not None and now + j["limit"] <= T
+                free = [n for n in free if ends_by_t or n not in reserved]
+            if len(free) >= j["nodes"]:
+                launch(j, search_order(free)[: j["nodes"]], now)
+                continue
+            waiting.append(j)
+            if policy == "fcfs":
+                blocked = True
+            elif reservation is None:
+                reservation = reserve(j)
+        queue[:] = waiting
+
+    while ai < len(arrivals) or running:
+        times = [running[0][0]] if running else []
+        if ai < len(arrivals):
+            times.append(arrivals[ai]["submit"])
+        now = min(times)
+        while running and running[0][0] <= now:
+            _, idx = heapq.heappop(running)
+            for n in placed[idx]:
+                holder[n] = None
+            if queue:
+                more_frees = bool(running) and running[0][0] <= now
+                schedule(now, head_only=more_frees and policy == "easy")
+        arrived = False
+        while ai < len(arrivals) and arrivals[ai]["submit"] <= now:
+            queue.append(arrivals[ai])
+            ai += 1
+            arrived = True
+        if arrived:
+            schedule(now)
+    if queue:
+        raise SystemExit(f"{len(queue)} jobs never started")
+    return start, placed
+
+
+def compare(model, emulated_csv, min_agreement, show, nodes=None):
     with open(emulated_csv) as f:
         emulated = {int(r["trace_idx"]): r for r in csv.DictReader(f)}
     bad = []
@@ -172,6 +299,10 @@ def compare(model, emulated_csv, min_agreement, show):
     n = len(model)
     agree = (n - len(bad)) / n if n else 1.0
     print(f"agreement: {n - len(bad)}/{n} start times ({100 * agree:.2f}%)")
+    if nodes is not None:
+        same = sum(1 for idx, want in nodes.items() if idx in emulated
+                   and sorted(int(r) for r in emulated[idx]["NODELIST"].split(",") if r) == want)
+        print(f"nodes: {same}/{len(nodes)} jobs on the model's nodes")
     return agree >= min_agreement
 
 
@@ -180,6 +311,8 @@ def main():
     ap.add_argument("trace")
     ap.add_argument("--nodes", type=int, required=True)
     ap.add_argument("--policy", choices=("fcfs", "easy"), default="fcfs")
+    ap.add_argument("--node-aware", action="store_true",
+                    help="place jobs on specific nodes as Fluxion does (default: counts only)")
     ap.add_argument("--format", choices=("csv", "swf"), default=None)
     ap.add_argument("--procs-per-node", type=int, default=1)
     ap.add_argument("--max-jobs", type=int, default=0)
@@ -193,9 +326,13 @@ def main():
         jobs = read_swf_trace(a.trace, a.procs_per_node, a.max_jobs, a.swf_epoch)
     else:
         jobs = read_csv_trace(a.trace)[: a.max_jobs or None]
-    starts = simulate(jobs, a.nodes, a.policy)
+    nodes = None
+    if a.node_aware:
+        starts, nodes = simulate_nodes(jobs, a.nodes, a.policy)
+    else:
+        starts = simulate(jobs, a.nodes, a.policy)
     if a.compare:
-        sys.exit(0 if compare(starts, a.compare, a.min_agreement, a.show) else 1)
+        sys.exit(0 if compare(starts, a.compare, a.min_agreement, a.show, nodes) else 1)
     out = csv.writer(sys.stdout)
     out.writerow(["trace_idx", "start"])
     for j in jobs:
