@@ -168,7 +168,7 @@ def simulate(jobs, nnodes, policy):
 UNTOUCHED, TAKEN_WHILE_IDLE, TAKEN_WHILE_BUSY = 2, 1, 0
 
 
-def simulate_nodes(jobs, nnodes, policy):
+def simulate_nodes(jobs, nnodes, policy, queue_depth=None):
     """Node-aware model of Fluxion (qmanager fcfs/easy, resource match policy "first").
 
     What decides start times beyond node counts:
@@ -198,6 +198,10 @@ def simulate_nodes(jobs, nnodes, policy):
       handles only the head of the queue (allocate or reserve it); FCFS sends the whole
       queue in one request, so a full pass runs after each free. Frees come in trace
       order (the emulator releases them so). Arrivals of a step make one pass.
+    * Queue depth. A pass walks at most `queue_depth` jobs (qmanager's queue-depth,
+      default 32): allocated, reserved or not placed, each counts. If the last of them
+      was allocated or reserved and more jobs wait, another pass follows at once (it
+      starts again from the head of the queue). None walks the whole queue.
     Returns (start time by trace_idx, node list by trace_idx).
     """
     for j in jobs:
@@ -238,12 +242,15 @@ def simulate_nodes(jobs, nnodes, policy):
                 return t, set(nodes)
         return None
 
-    def schedule(now, head_only=False):
+    def one_pass(now, depth):
+        """Walks at most `depth` queued jobs; True if another pass is due."""
         waiting = []
         reservation = None  # (T, nodes)
         blocked = False     # fcfs: the first misfit stops the pass
-        for k, j in enumerate(queue):
-            if head_only and k > 0 or blocked:
+        seen, last_took, more = 0, False, False
+        for j in queue:
+            if blocked or seen >= depth:
+                more = more or not blocked
                 waiting.append(j)
                 continue
             free = [n for n in range(nnodes) if holder[n] is None]
@@ -253,13 +260,27 @@ def simulate_nodes(jobs, nnodes, policy):
                 free = [n for n in free if ends_by_t or n not in reserved]
             if len(free) >= j["nodes"]:
                 launch(j, search_order(free)[: j["nodes"]], now)
+                seen, last_took = seen + 1, True
                 continue
             waiting.append(j)
             if policy == "fcfs":
                 blocked = True
+                seen, last_took = seen + 1, False
             elif reservation is None:
                 reservation = reserve(j)
+                if reservation is not None:
+                    seen, last_took = seen + 1, True
+            else:
+                seen, last_took = seen + 1, False
         queue[:] = waiting
+        return last_took and more
+
+    def schedule(now, head_only=False):
+        if head_only:
+            one_pass(now, 1)
+            return
+        while one_pass(now, queue_depth or math.inf):
+            pass
 
     while ai < len(arrivals) or running:
         times = [running[0][0]] if running else []
@@ -313,6 +334,9 @@ def main():
     ap.add_argument("--policy", choices=("fcfs", "easy"), default="fcfs")
     ap.add_argument("--node-aware", action="store_true",
                     help="place jobs on specific nodes as Fluxion does (default: counts only)")
+    ap.add_argument("--queue-depth", type=int, default=32,
+                    help="node-aware: jobs one scheduling pass considers, as Fluxion's "
+                         "qmanager queue-depth (default 32, Fluxion's default)")
     ap.add_argument("--format", choices=("csv", "swf"), default=None)
     ap.add_argument("--procs-per-node", type=int, default=1)
     ap.add_argument("--max-jobs", type=int, default=0)
@@ -328,7 +352,7 @@ def main():
         jobs = read_csv_trace(a.trace)[: a.max_jobs or None]
     nodes = None
     if a.node_aware:
-        starts, nodes = simulate_nodes(jobs, a.nodes, a.policy)
+        starts, nodes = simulate_nodes(jobs, a.nodes, a.policy, a.queue_depth)
     else:
         starts = simulate(jobs, a.nodes, a.policy)
     if a.compare:
