@@ -1,0 +1,253 @@
+#!/bin/sh
+test_description='simulated time: the instance lives on the simulated clock, Fluxion
+schedules what the node-aware model predicts, and replays are deterministic
+
+10-backfill (easy) is replayed with simulated time and with --no-faketime: the same known
+schedule, and the instance clock (REAL_* columns, broker.log stamps) follows simulated time
+in the first and the wall clock in the second. The first 1000 lublin_256 jobs under easy
+agree with t/scripts/sched-model.py --node-aware (the agreement is printed as a TAP
+comment); the first 300 under conservative run to completion; 10-backfill (easy) and the
+first 300 lublin jobs (fcfs) give byte-identical schedules when replayed twice, in
+either clock mode.'
+
+. "${SHARNESS_SH:-/usr/share/sharness/sharness.sh}"
+
+ff_require_flux
+if ! command -v flux-fiction-run >/dev/null 2>&1; then
+	skip_all='flux-fiction-run is not on PATH (run through meson test, or set SHARNESS_BUILD_DIRECTORY to the meson build dir)'
+	test_done
+fi
+command -v python3 >/dev/null 2>&1 && test_set_prereq PYTHON3
+
+TRACES=$FF_SHARED_DIR/traces
+MODEL=$SHARNESS_TEST_SRCDIR/scripts/sched-model.py
+T0=1546300800
+
+# Runs live in the trash directory, as in t2000.
+RUNS=$PWD/runs
+mkdir -p "$RUNS"
+
+# experiment NAME TRACE NNODES POLICY [MAX_JOBS]: write NAME.toml (and NAME.json, the
+# Fluxion config selecting POLICY) for a machine of NNODES x 16 cores.
+experiment() {
+	echo "{\"sched-fluxion-qmanager\": {\"queue-policy\": \"$4\"}}" >"$1.json" &&
+	{
+		echo '[flux_fiction]'
+		echo "job_traces = \"$TRACES/$2\""
+		echo "nnodes = $3"
+		echo 'ncpus = 16'
+		echo "config_json = \"$1.json\""
+		test -z "$5" || echo "max_jobs = $5"
+	} >"$1.toml"
+}
+
+# replay RUN EXPERIMENT [flux-fiction-run options]: replay EXPERIMENT.toml into
+# $RUNS/RUN; RUN.wall holds the wall clock (epoch s) before and after, and the time
+# the replay took is shown as a TAP comment.
+replay() {
+	_run=$1 _exp=$2
+	shift 2
+	rm -rf "$RUNS/$_run"
+	_from=$(date +%s)
+	timeout 300 flux-fiction-run "$_exp.toml" --run-dir "$RUNS/$_run" --quiet "$@" \
+		>"$_run.out" 2>"$_run.err"
+	_rc=$?
+	_to=$(date +%s)
+	echo "$_from $_to" >"$_run.wall"
+	echo "# $_run: flux-fiction-run $_exp.toml${*:+ $*} took $((_to - _from)) s, exit $_rc" >&5
+	test "$_rc" = 0 || {
+		sed 's/^/#   /' "$_run.err" "$RUNS/$_run/output/failure.txt" 2>/dev/null
+		false
+	} >&5
+}
+
+# schedule RUN: one line per job in trace order:
+#   TRACE_JOBID SUBMIT-t0 START-t0 FINISH-t0 RESULT
+schedule() {
+	awk -F, -v t0=$T0 '
+		{ gsub(/"[^"]*"/, "L") }
+		NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{
+			printf "%d %d %.6f %.6f %.6f %s\n", $c["trace_idx"], $c["TRACE_JOBID"],
+				$c["SUBMIT"] - t0, $c["START"] - t0, $c["FINISH"] - t0, $c["RESULT"]
+		}' "$RUNS/$1/output/job_transitions.csv" | sort -n | cut -d" " -f2-
+}
+
+expect_jobs() {
+	_id=$1
+	while test "$_id" -le "$2"; do
+		printf '%d %.6f %.6f %.6f completed\n' "$_id" "$3" "$4" "$5"
+		_id=$((_id + 1))
+	done
+}
+
+# The schedule 10-backfill must get under easy on 30 nodes (as in t2000).
+backfill_expected() {
+	expect_jobs 1 1 0 0 480 &&
+	expect_jobs 2 2 0 480 840 &&
+	expect_jobs 3 8 0 0 180 &&
+	expect_jobs 9 11 0 180 360
+}
+
+check_schedule() {
+	schedule "$1" >"$1.schedule" &&
+	diff -u "$2" "$1.schedule" >"$1.schedule.diff" || {
+		echo "# $1: schedule (TRACE_JOBID SUBMIT START FINISH - t0, RESULT), expected vs actual:"
+		sed 's/^/#   /' "$1.schedule.diff"
+		false
+	} >&5
+}
+
+# check_clock RUN sim|real: where the instance's clock was during RUN.
+#   sim:  REAL_SUBMIT/REAL_START/REAL_FINISH (the instance's clock when the emulator
+#         saw the submit, acknowledged the start, sent the finish) lie within 1 s of
+#         SUBMIT/START/FINISH, and every broker.log stamp lies in the simulated span
+#         (first SUBMIT - 1 h .. last FINISH + 1 h);
+#   real: those columns and stamps lie within the wall-clock span of the replay, more
+#         than a year after the simulated times (2019).
+check_clock() {
+	python3 - "$RUNS/$1" "$2" $(cat "$1.wall") >"$1.clock" <<-\EOF || { sed 's/^/# /' "$1.clock" >&5; false; }
+	import csv, datetime, sys
+	run, mode, wall_from, wall_to = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+	rows = list(csv.DictReader(open(run + "/output/job_transitions.csv")))
+	bad = []
+	for r in rows:
+	    for col in ("SUBMIT", "START", "FINISH"):
+	        sim, real = float(r[col]), float(r["REAL_" + col])
+	        ok = (abs(real - sim) <= 1.0 if mode == "sim" else
+	              wall_from - 1 <= real <= wall_to + 1 and real - sim > 365 * 86400)
+	        if not ok:
+	            bad.append(f"trace_idx {r['trace_idx']}: {col} {sim:.6f} REAL_{col} {real:.6f}")
+	if mode == "sim":
+	    lo = min(float(r["SUBMIT"]) for r in rows) - 3600
+	    hi = max(float(r["FINISH"]) for r in rows) + 3600
+	else:
+	    lo, hi = wall_from - 1, wall_to + 1
+	stamps = 0
+	for line in open(run + "/broker.log", errors="replace"):
+	    try:
+	        t = datetime.datetime.strptime(line[:31], "%b %d %H:%M:%S.%f UTC %Y")
+	    except ValueError:
+	        continue
+	    stamps += 1
+	    t = t.replace(tzinfo=datetime.timezone.utc).timestamp()
+	    if not lo <= t <= hi:
+	        bad.append(f"broker.log stamp {t:.6f} outside {lo:.0f}..{hi:.0f}: {line.strip()[:120]}")
+	if not rows or not stamps:
+	    bad.append(f"{len(rows)} jobs, {stamps} broker.log stamps")
+	print("\n".join(bad[:20]))
+	sys.exit(1 if bad else 0)
+	EOF
+}
+
+# run_times RUN: the columns a replay must reproduce exactly (trace_idx,SUBMIT,START,FINISH).
+run_times() {
+	cut -d, -f1,4-6 "$RUNS/$1/output/job_transitions.csv"
+}
+
+same_times() {
+	run_times "$1" >"$1.times" &&
+	run_times "$2" >"$2.times" &&
+	test_cmp "$1.times" "$2.times"
+}
+
+completed() {
+	jq -e --argjson n "$2" --arg p "$3" \
+		'.jobs_total == $n and .jobs_completed == $n and .exit_code == 0 and .policy == $p' \
+		"$RUNS/$1/output/summary.json" >/dev/null || {
+		echo "# $1: summary.json: $(jq -c '{jobs_total, jobs_completed, exit_code, policy}' \
+			"$RUNS/$1/output/summary.json")"
+		false
+	} >&5
+}
+
+test_expect_success 'setup: experiments' '
+	experiment bf 10-backfill.csv 30 easy &&
+	experiment lub1000easy lublin_256.swf 256 easy 1000 &&
+	experiment lub300cons lublin_256.swf 256 conservative 300 &&
+	experiment lub300fcfs lublin_256.swf 256 fcfs 300
+'
+
+test_expect_success PYTHON3 'the model (counts only and node-aware) gives 10-backfill its easy schedule' '
+	for mode in "" --node-aware; do
+		python3 "$MODEL" "$TRACES/10-backfill.csv" --nodes 30 --policy easy $mode |
+			awk -F, -v t0=$T0 "NR > 1 { print \$1 + 1, \$2 - t0 }" >model$mode.starts &&
+		printf "%s\n" "1 0" "2 480" "3 0" "4 0" "5 0" "6 0" "7 0" "8 0" \
+			"9 180" "10 180" "11 180" >model.expected &&
+		test_cmp model.expected model$mode.starts || return 1
+	done
+'
+
+test_expect_success '10-backfill, easy, simulated time: the known schedule' '
+	replay bf.sim bf &&
+	completed bf.sim 11 easy &&
+	backfill_expected >bf.expected &&
+	check_schedule bf.sim bf.expected
+'
+test_expect_success PYTHON3 '10-backfill, easy, simulated time: the instance clock is the simulated clock' '
+	jq -e ".faketime == true" "$RUNS/bf.sim/output/summary.json" >/dev/null &&
+	check_clock bf.sim sim
+'
+test_expect_success PYTHON3 '10-backfill, easy, simulated time: the node-aware model agrees on every job' '
+	python3 "$MODEL" "$TRACES/10-backfill.csv" --nodes 30 --policy easy --node-aware \
+		--compare "$RUNS/bf.sim/output/job_transitions.csv" >bf.model || {
+		sed "s/^/# /" bf.model >&5
+		false
+	}
+'
+test_expect_success '10-backfill, easy, --no-faketime: the same schedule' '
+	replay bf.real bf --no-faketime &&
+	completed bf.real 11 easy &&
+	check_schedule bf.real bf.expected
+'
+test_expect_success PYTHON3 '10-backfill, easy, --no-faketime: the instance clock is the wall clock' '
+	jq -e ".faketime == false" "$RUNS/bf.real/output/summary.json" >/dev/null &&
+	check_clock bf.real real
+'
+
+test_expect_success 'determinism: 10-backfill (easy) twice with simulated time' '
+	replay bf.sim2 bf &&
+	same_times bf.sim bf.sim2
+'
+test_expect_success 'determinism: 10-backfill (easy) twice with --no-faketime' '
+	replay bf.real2 bf --no-faketime &&
+	same_times bf.real bf.real2
+'
+test_expect_success 'determinism: lublin 300 jobs (fcfs) twice with simulated time' '
+	replay fcfs.sim lub300fcfs &&
+	replay fcfs.sim2 lub300fcfs &&
+	completed fcfs.sim 300 fcfs &&
+	same_times fcfs.sim fcfs.sim2
+'
+test_expect_success 'determinism: lublin 300 jobs (fcfs) twice with --no-faketime, as with simulated time' '
+	replay fcfs.real lub300fcfs --no-faketime &&
+	replay fcfs.real2 lub300fcfs --no-faketime &&
+	same_times fcfs.real fcfs.real2 &&
+	same_times fcfs.sim fcfs.real
+'
+
+test_expect_success 'conservative: lublin 300 jobs run to completion' '
+	replay cons lub300cons &&
+	completed cons 300 conservative
+'
+
+test_expect_success 'lublin 1000 jobs, easy: replay exits 0' '
+	replay easy lub1000easy &&
+	completed easy 1000 easy
+'
+# Fluxion with its default queue-depth (32), as the model is told. The textbook model
+# (whole-node counts, no node placement) is shown for contrast: Fluxion reserves specific
+# nodes, so it backfills less than a spare-node count allows.
+test_expect_success PYTHON3 'lublin 1000 jobs, easy: the node-aware model agrees on >= 99% of start times' '
+	python3 "$MODEL" "$TRACES/lublin_256.swf" --nodes 256 --max-jobs 1000 --policy easy \
+		--min-agreement 0 --compare "$RUNS/easy/output/job_transitions.csv" >easy.textbook &&
+	sed -n "s/^agreement: /# textbook EASY (counts only) agreement: /p" easy.textbook >&5 &&
+	python3 "$MODEL" "$TRACES/lublin_256.swf" --nodes 256 --max-jobs 1000 --policy easy \
+		--node-aware --queue-depth 32 --min-agreement 0.99 \
+		--compare "$RUNS/easy/output/job_transitions.csv" >easy.model
+	rc=$?
+	sed "s/^/# /" easy.model >&5
+	test $rc = 0
+'
+
+test_done
