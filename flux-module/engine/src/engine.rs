@@ -1,12 +1,15 @@
 //! The replay state machine: steps through simulated time and drives the step barrier.
 //!
-//! A step at simulated time `t` has up to two parts, each closed by a full barrier
+//! A step at simulated time `t` has two parts, each closed by a full barrier
 //! (see `barrier.rs`):
-//! 1. *releases*: jobs due to end at `t` are finished and released, so the scheduler
-//!    reacts to the freed resources first (starting queued jobs at `t`);
+//! 1. *releases*: jobs due to end at `t` are finished and released, one at a time in
+//!    trace order, each followed by a barrier, so the scheduler reacts to the freed
+//!    resources (starting queued jobs at `t`) before the next free arrives;
 //! 2. *arrivals*: trace rows submitted at `t` are submitted, all in flight together.
-//! Doing the parts one after the other makes the schedule independent of message timing:
-//! the scheduler always sees frees before arrivals, as a textbook scheduler does.
+//! Doing it in this order makes the schedule independent of message timing: the scheduler
+//! always sees frees before arrivals, as a textbook scheduler does, and it sees each free
+//! on its own (Fluxion starts a scheduling pass per free message; were two frees sent
+//! together, whether one pass saw both would depend on the machine's speed).
 //! Starts are acknowledged when their request arrives, at the current simulated time.
 
 use std::collections::{HashMap, HashSet};
@@ -368,16 +371,11 @@ impl Engine {
             barrier: StepBarrier::new(),
             started_mono: now.mono,
         });
-        if self.release_due(next) == 0 {
-            // Only stale completions (jobs canceled earlier) were due: nothing to wait for.
-            return self.finish_part(now);
-        }
-        self.advance_barrier(now);
+        self.release_next_or_submit(now);
     }
 
-    /// Part 1 of a step: finish and release every job due at `t`. Returns how many.
-    fn release_due(&mut self, t: SimTime) -> usize {
-        let mut released = Vec::new();
+    /// Part 1 of a step: finish and release the next job due at `t`, if any.
+    fn release_next(&mut self, t: SimTime) -> Option<JobId> {
         while let Some(idx) = self.completions.pop_at(t) {
             let Some(job) = self.active.get_mut(&idx) else { continue };
             let JobPhase::Running { start, end, timeout } = job.phase else { continue };
@@ -399,13 +397,26 @@ impl Engine {
             self.commands.push_back(Command::Respond { id, response: ExecResponse::Finish { status } });
             self.commands.push_back(Command::Respond { id, response: ExecResponse::Release });
             self.busy = sub(self.busy, footprint);
-            released.push(id);
+            return Some(id);
         }
-        let count = released.len();
-        if let Stage::Stepping(step) = &mut self.stage {
-            step.barrier.awaiting_inactive.extend(released);
+        None
+    }
+
+    /// Releases the next job due now behind a fresh barrier, or, when none is left,
+    /// moves on to the step's arrivals.
+    fn release_next_or_submit(&mut self, now: Now) {
+        let Stage::Stepping(step) = &mut self.stage else { return };
+        let t = step.time;
+        step.barrier = StepBarrier::new();
+        match self.release_next(t) {
+            Some(id) => {
+                if let Stage::Stepping(step) = &mut self.stage {
+                    step.barrier.awaiting_inactive.insert(id);
+                }
+                self.advance_barrier(now);
+            }
+            None => self.submit_arrivals(now),
         }
-        count
     }
 
     /// Part 2 of a step: submit every trace row due at `t`.
@@ -442,24 +453,27 @@ impl Engine {
     }
 
     fn finish_part(&mut self, now: Now) {
+        let Stage::Stepping(step) = &self.stage else { return };
+        match step.part {
+            StepPart::Releases => self.release_next_or_submit(now),
+            StepPart::Arrivals => self.end_step(now),
+        }
+    }
+
+    fn submit_arrivals(&mut self, now: Now) {
         let Stage::Stepping(step) = &mut self.stage else { return };
         let t = step.time;
-        match step.part {
-            StepPart::Releases => {
-                step.part = StepPart::Arrivals;
-                step.barrier = StepBarrier::new();
-                match self.submit_due(t) {
-                    Err(e) => self.fail(format!("trace error: {e}"), String::new()),
-                    Ok(0) => self.end_step(now),
-                    Ok(n) => {
-                        if let Stage::Stepping(step) = &mut self.stage {
-                            step.barrier.outstanding_submits = n;
-                        }
-                        self.advance_barrier(now);
-                    }
+        step.part = StepPart::Arrivals;
+        step.barrier = StepBarrier::new();
+        match self.submit_due(t) {
+            Err(e) => self.fail(format!("trace error: {e}"), String::new()),
+            Ok(0) => self.end_step(now),
+            Ok(n) => {
+                if let Stage::Stepping(step) = &mut self.stage {
+                    step.barrier.outstanding_submits = n;
                 }
+                self.advance_barrier(now);
             }
-            StepPart::Arrivals => self.end_step(now),
         }
     }
 

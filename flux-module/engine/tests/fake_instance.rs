@@ -258,10 +258,11 @@ fn jobs_the_scheduler_never_starts_end_the_run_with_a_diagnostic() {
 #[test]
 fn every_probe_follows_a_scheduler_sync_and_idle_releases_skip_the_probe() {
     let o = Fake::new(30).run(ten_multi_node());
-    // Barriers: arrivals at t0, releases at +360, +720, +1080 (jobs still waiting);
-    // the release at +1440 has nobody waiting and needs none.
-    assert_eq!(o.syncs, 4);
+    // Barriers: the arrivals at t0; each of the three releases at +360 and at +720 (jobs
+    // still wait); the first release at +1080 (job 10 waits, and starts); the other two
+    // releases at +1080 and the one at +1440 have nobody waiting and need none.
+    assert_eq!(o.syncs, 1 + 3 + 3 + 1);
     // Plus the start-up check that the scheduler answers at all.
-    assert_eq!(o.probes, 1 + 4);
+    assert_eq!(o.probes, 1 + 8);
     assert_eq!(starts(&o), vec![0, 0, 0, 360, 360, 360, 720, 720, 720, 1080]);
 }
