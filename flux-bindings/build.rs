@@ -18,8 +18,13 @@ use std::path::{Path, PathBuf};
 /// that called them.  Everything else stays `extern "C"`.
 const CANCELLABLE: &str = "flux_reactor_run|flux_future_get|flux_future_wait_for|flux_recv|flux_attr_get|flux_event_subscribe|flux_event_unsubscribe";
 
+/// The variadic libflux functions, kept out of the bindings.
+const VARIADIC: &str = "flux_log|flux_log_error|flux_vlog|.*_pack|.*_unpack|.*_vpack|.*_vunpack|flux_jobtap_raise_exception|flux_jobtap_reject_job|flux_jobtap_error|flux_respond_error_pack|flux_.*printf.*";
+
 fn main() {
     println!("cargo:rerun-if-changed=wrapper.h");
+    println!("cargo:rerun-if-changed=shim.h");
+    println!("cargo:rerun-if-changed=shim.c");
     println!("cargo:rerun-if-env-changed=FLUX_PREFIX");
     println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
 
@@ -49,12 +54,23 @@ fn main() {
     }
     println!("cargo:version={}", core.version);
 
+    // The fixed-signature wrappers Rust calls instead of variadic functions (shim.c).
+    cc::Build::new()
+        .file("shim.c")
+        .includes(&core.include_paths)
+        .warnings(true)
+        .extra_warnings(true)
+        .compile("flux_bindings_shim");
+
     let mut builder = bindgen::Builder::default()
         .header("wrapper.h")
         .clang_args(
             core.include_paths.iter().map(|p| format!("-I{}", p.display())),
         )
-        .allowlist_function("flux_.*")
+        .allowlist_function("flux_.*|ffb_.*")
+        // Variadic functions are never called from Rust: their arguments are unchecked.
+        // shim.c wraps the ones needed.
+        .blocklist_function(VARIADIC)
         .allowlist_type("flux_.*")
         .allowlist_var("FLUX_.*")
         .override_abi(bindgen::Abi::CUnwind, CANCELLABLE)

@@ -3,6 +3,7 @@
  * `jobtap` feature (build.rs defines FLUX_BINDINGS_JOBTAP).
  */
 #include <flux/core.h>
+#include "shim.h"
 #ifdef FLUX_BINDINGS_JOBTAP
 #include <flux/jobtap.h>
 #endif

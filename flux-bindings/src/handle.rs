@@ -228,12 +228,13 @@ impl Flux {
         if rc < 0 { Err(FluxError::last_os("flux_get_size")) } else { Ok(size) }
     }
 
-    /// Logs `msg` with `flux_log(h, level, "%s", msg)` (never as a format).
+    /// Logs `msg` through `flux_log(h, level, "%s", msg)` (never as a format; the call is
+    /// made by the C shim, so no variadic call crosses from Rust).
     /// NUL bytes are shown as `\0`.  Appears in `flux dmesg` as `<module>.<level>[rank]: msg`.
     pub fn log(self, level: LogLevel, msg: &str) {
         let c = CString::new(msg).unwrap_or_else(|_| CString::new(msg.replace('\0', "\\0")).unwrap_or_default());
-        // SAFETY: valid handle; constant "%s" format with one C string argument.
-        unsafe { sys::flux_log(self.as_ptr(), level as c_int, c"%s".as_ptr(), c.as_ptr()) };
+        // SAFETY: valid handle and NUL-terminated message.
+        unsafe { sys::ffb_log(self.as_ptr(), level as c_int, c.as_ptr()) };
     }
 
     /// The module name (`flux_aux_get(h, "flux::name")`), set by the module

@@ -320,33 +320,6 @@ impl Plugin {
         JobResult::from_raw(r).ok_or_else(|| FluxError::new(libc::EPROTO, format!("unknown job result {r}")))
     }
 
-    /// Raises an exception on job `id` (severity 0 is fatal); publishes the
-    /// `job-exception` event.  May re-enter this plugin's callbacks (§2.7).
-    pub fn raise_exception(self, id: u64, exc_type: &str, severity: i32, note: &str) -> Result<()> {
-        let t = cstring(exc_type)?;
-        let n = cstring(note)?;
-        // SAFETY: live plugin; constant "%s" format with one C string argument.
-        let rc = unsafe {
-            sys::flux_jobtap_raise_exception(self.as_ptr(), id, t.as_ptr(), severity, c"%s".as_ptr(), n.as_ptr())
-        };
-        if rc < 0 {
-            return Err(FluxError::last_os("flux_jobtap_raise_exception"));
-        }
-        Ok(())
-    }
-
-    /// Posts event `name` without context to job `id`'s eventlog.  May re-enter
-    /// this plugin's callbacks (§2.7).
-    pub fn event_post(self, id: u64, name: &str) -> Result<()> {
-        let n = cstring(name)?;
-        // SAFETY: live plugin; NULL format means no context and no varargs.
-        let rc = unsafe { sys::flux_jobtap_event_post_pack(self.as_ptr(), id, n.as_ptr(), std::ptr::null::<c_char>()) };
-        if rc < 0 {
-            return Err(FluxError::last_os("flux_jobtap_event_post_pack"));
-        }
-        Ok(())
-    }
-
     /// Holds the current job's start request (call from `job.state.run` or
     /// `job.event.alloc`) until [`Plugin::prolog_finish`].
     pub fn prolog_start(self, description: &str) -> Result<()> {
@@ -501,8 +474,9 @@ unsafe extern "C" fn state_aux_free(p: *mut c_void) {
 
 /// The arguments of a job callback (`flux_plugin_arg_t`), borrowed for the call.
 ///
-/// Hot-path accessors use fixed-shape `flux_plugin_arg_unpack` formats with
-/// hand-checked argument types (§8.4); [`Args::json`] dumps the whole IN object
+/// Hot-path accessors go through the fixed-signature wrappers of shim.c (one constant
+/// `flux_plugin_arg_unpack` format each, type-checked by the C compiler); [`Args::json`]
+/// dumps the whole IN object
 /// (jobspec and R included: ~1 KB) for rare use.
 #[derive(Clone, Copy, Debug)]
 pub struct Args<'a> {
@@ -546,22 +520,22 @@ impl<'a> Args<'a> {
         FluxError::new(errnum, format!("{what}: {detail}"))
     }
 
-    /// An integer key (`"{s:I}"`, json_int_t = i64).
+    /// An integer key (`"{s:I}"`, via the C shim).
     fn int(&self, key: &CStr) -> Result<i64> {
         let mut v: i64 = 0;
-        // SAFETY: "{s:I}" takes (const char *, json_int_t *).
-        let rc = unsafe { sys::flux_plugin_arg_unpack(self.as_ptr(), ARG_IN, c"{s:I}".as_ptr(), key.as_ptr(), &mut v as *mut i64) };
+        // SAFETY: live args; NUL-terminated key; valid out-pointer.
+        let rc = unsafe { sys::ffb_arg_int(self.as_ptr(), key.as_ptr(), &mut v) };
         if rc < 0 {
             return Err(self.unpack_error(&format!("unpack {}", key.to_string_lossy())));
         }
         Ok(v)
     }
 
-    /// A number key (`"{s:F}"`: integer or real, as double).
+    /// A number key (`"{s:F}"`: integer or real, as double; via the C shim).
     fn number(&self, key: &CStr) -> Result<f64> {
         let mut v: f64 = 0.0;
-        // SAFETY: "{s:F}" takes (const char *, double *).
-        let rc = unsafe { sys::flux_plugin_arg_unpack(self.as_ptr(), ARG_IN, c"{s:F}".as_ptr(), key.as_ptr(), &mut v as *mut f64) };
+        // SAFETY: live args; NUL-terminated key; valid out-pointer.
+        let rc = unsafe { sys::ffb_arg_real(self.as_ptr(), key.as_ptr(), &mut v) };
         if rc < 0 {
             return Err(self.unpack_error(&format!("unpack {}", key.to_string_lossy())));
         }
@@ -605,17 +579,8 @@ impl<'a> Args<'a> {
     /// `job.state.*`/`job.event.*` callback.
     pub fn entry_timestamp(&self) -> Result<f64> {
         let mut v: f64 = 0.0;
-        // SAFETY: "{s:{s:F}}" takes (const char *, const char *, double *).
-        let rc = unsafe {
-            sys::flux_plugin_arg_unpack(
-                self.as_ptr(),
-                ARG_IN,
-                c"{s:{s:F}}".as_ptr(),
-                c"entry".as_ptr(),
-                c"timestamp".as_ptr(),
-                &mut v as *mut f64,
-            )
-        };
+        // SAFETY: live args; NUL-terminated keys; valid out-pointer.
+        let rc = unsafe { sys::ffb_arg_nested_real(self.as_ptr(), c"entry".as_ptr(), c"timestamp".as_ptr(), &mut v) };
         if rc < 0 {
             return Err(self.unpack_error("unpack entry.timestamp"));
         }
@@ -625,18 +590,9 @@ impl<'a> Args<'a> {
     /// `entry.name`: the name of that event (borrowed from the args).
     pub fn entry_name(&self) -> Result<&'a str> {
         let mut s: *const c_char = std::ptr::null();
-        // SAFETY: "{s:{s:s}}" takes (const char *, const char *, const char **);
-        // the string points into the args object, alive for 'a.
-        let rc = unsafe {
-            sys::flux_plugin_arg_unpack(
-                self.as_ptr(),
-                ARG_IN,
-                c"{s:{s:s}}".as_ptr(),
-                c"entry".as_ptr(),
-                c"name".as_ptr(),
-                &mut s as *mut *const c_char,
-            )
-        };
+        // SAFETY: live args; NUL-terminated keys; valid out-pointer; the string points
+        // into the args object, alive for 'a.
+        let rc = unsafe { sys::ffb_arg_nested_string(self.as_ptr(), c"entry".as_ptr(), c"name".as_ptr(), &mut s) };
         if rc < 0 || s.is_null() {
             return Err(self.unpack_error("unpack entry.name"));
         }
