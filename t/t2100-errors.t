@@ -20,7 +20,8 @@ test -x "$FF_EMU_ARTIFACTS/flux-fiction-prepare" ||
 TRACES=$FF_SHARED_DIR/traces
 
 # Run directories for the module tests live outside the trash directory, whose
-# name has a space: Flux splits module arguments (run-dir=DIR) at whitespace.
+# name has a space: these tests load ff-emu by hand with a plain run-dir=DIR, and
+# Flux splits module arguments at whitespace (flux-fiction-run percent-encodes).
 # ./runs points there; it is removed when every test passed.
 RUNS=$(mktemp -d "${TMPDIR:-/tmp}/ff-t2100.XXXXXX") || error "mktemp failed"
 ln -s "$RUNS" runs
