@@ -192,12 +192,9 @@ def simulate_nodes(jobs, nnodes, policy, queue_depth=None):
       fit on specific spare nodes, not on a spare count, and may find none.
       (A job with no finite T would be "blocked" by Fluxion and not hold the reservation;
       here it is skipped the same way.)
-    * Pass boundaries. The scheduler gets the frees of a step one at a time, and starts a
-      pass after the first. A further free interrupts a pass after the match in flight:
-      EASY sends one match request per job, so the pass run before each free but the last
-      handles only the head of the queue (allocate or reserve it); FCFS sends the whole
-      queue in one request, so a full pass runs after each free. Frees come in trace
-      order (the emulator releases them so). Arrivals of a step make one pass.
+    * Pass boundaries. The emulator releases the jobs ending at one time one by one, each
+      followed by a barrier that waits until the scheduler is quiescent, so a full pass
+      runs after each free, in trace order. Arrivals of a step make one pass.
     * Queue depth. A pass walks at most `queue_depth` jobs (qmanager's queue-depth,
       default 32): allocated, reserved or not placed, each counts. If the last of them
       was allocated or reserved and more jobs wait, another pass follows at once (it
@@ -275,10 +272,7 @@ def simulate_nodes(jobs, nnodes, policy, queue_depth=None):
         queue[:] = waiting
         return last_took and more
 
-    def schedule(now, head_only=False):
-        if head_only:
-            one_pass(now, 1)
-            return
+    def schedule(now):
         while one_pass(now, queue_depth or math.inf):
             pass
 
@@ -292,8 +286,7 @@ def simulate_nodes(jobs, nnodes, policy, queue_depth=None):
             for n in placed[idx]:
                 holder[n] = None
             if queue:
-                more_frees = bool(running) and running[0][0] <= now
-                schedule(now, head_only=more_frees and policy == "easy")
+                schedule(now)
         arrived = False
         while ai < len(arrivals) and arrivals[ai]["submit"] <= now:
             queue.append(arrivals[ai])
