@@ -43,41 +43,6 @@ run_scenario() {
 	test "$(cat "$1.rc")" = 0
 }
 
-# schedule RUN: one line per job in trace order:
-#   TRACE_JOBID SUBMIT-t0 START-t0 FINISH-t0 RESULT
-# (NODELIST is a quoted field with commas; it is blanked before splitting.)
-schedule() {
-	awk -F, -v t0=$T0 '
-		{ gsub(/"[^"]*"/, "L") }
-		NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		{
-			printf "%d %d %.6f %.6f %.6f %s\n", $c["trace_idx"], $c["TRACE_JOBID"],
-				$c["SUBMIT"] - t0, $c["START"] - t0, $c["FINISH"] - t0, $c["RESULT"]
-		}' "$1/output/job_transitions.csv" | sort -n | cut -d" " -f2-
-}
-
-# expect_jobs FIRST LAST SUBMIT START FINISH: expected schedule lines for trace
-# JobIDs FIRST..LAST (offsets in seconds).
-expect_jobs() {
-	_id=$1
-	while test "$_id" -le "$2"; do
-		printf '%d %.6f %.6f %.6f completed\n' "$_id" "$3" "$4" "$5"
-		_id=$((_id + 1))
-	done
-}
-
-# check_schedule RUN EXPECTED: the schedule of RUN is EXPECTED (a file);
-# on a mismatch the diff and the job_transitions rows are shown.
-check_schedule() {
-	schedule "$1" >"$1.schedule" &&
-	diff -u "$2" "$1.schedule" >"$1.schedule.diff" || {
-		echo "# schedule (TRACE_JOBID SUBMIT START FINISH - t0, RESULT), expected vs actual:"
-		sed 's/^/#   /' "$1.schedule.diff"
-		echo "# $1/output/job_transitions.csv:"
-		sed 's/^/#   /' "$1/output/job_transitions.csv"
-		false
-	} >&5
-}
 
 # near RUN KEY VALUE TOL: summary.json's KEY is a number within TOL of VALUE.
 near() {
@@ -117,9 +82,9 @@ test_expect_success '10-single-node: run directory and all jobs completed' '
 '
 test_expect_success '10-single-node: one job at a time, each START = previous FINISH' '
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		expect_jobs $i $i 0 $(((i - 1) * 360)) $((i * 360)) || return 1
+		ff_expect_jobs $i $i 0 $(((i - 1) * 360)) $((i * 360)) || return 1
 	done >single.expected &&
-	check_schedule runs/single.run single.expected
+	ff_check_schedule runs/single.run single.expected
 '
 test_expect_success '10-single-node: node and core utilization 100' '
 	near runs/single.run node_utilization_pct 100 1e-6 &&
@@ -134,9 +99,9 @@ test_expect_success '10-gpu: run directory and all jobs completed' '
 '
 test_expect_success '10-gpu: one job at a time, each START = previous FINISH' '
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		expect_jobs $i $i 0 $(((i - 1) * 360)) $((i * 360)) || return 1
+		ff_expect_jobs $i $i 0 $(((i - 1) * 360)) $((i * 360)) || return 1
 	done >gpu.expected &&
-	check_schedule runs/gpu.run gpu.expected
+	ff_check_schedule runs/gpu.run gpu.expected
 '
 test_expect_success '10-gpu: node, core and GPU utilization 100' '
 	near runs/gpu.run node_utilization_pct 100 1e-6 &&
@@ -152,12 +117,12 @@ test_expect_success '10-multi-node: run directory and all jobs completed' '
 '
 test_expect_success '10-multi-node: starts in waves of 3 at t0, +360, +720, +1080' '
 	{
-		expect_jobs 1 3 0 0 360 &&
-		expect_jobs 4 6 0 360 720 &&
-		expect_jobs 7 9 0 720 1080 &&
-		expect_jobs 10 10 0 1080 1440
+		ff_expect_jobs 1 3 0 0 360 &&
+		ff_expect_jobs 4 6 0 360 720 &&
+		ff_expect_jobs 7 9 0 720 1080 &&
+		ff_expect_jobs 10 10 0 1080 1440
 	} >multi.expected &&
-	check_schedule runs/multi.run multi.expected
+	ff_check_schedule runs/multi.run multi.expected
 '
 test_expect_success '10-multi-node: node utilization 83.333333' '
 	near runs/multi.run node_utilization_pct 83.333333 1e-3
@@ -171,10 +136,10 @@ test_expect_success '10-gaps: run directory and all jobs completed' '
 '
 test_expect_success '10-gaps: no job waits (START = SUBMIT, hourly)' '
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		expect_jobs $i $i $(((i - 1) * 3600)) $(((i - 1) * 3600)) $(((i - 1) * 3600 + 360)) ||
+		ff_expect_jobs $i $i $(((i - 1) * 3600)) $(((i - 1) * 3600)) $(((i - 1) * 3600 + 360)) ||
 			return 1
 	done >gaps.expected &&
-	check_schedule runs/gaps.run gaps.expected
+	ff_check_schedule runs/gaps.run gaps.expected
 '
 
 test_expect_success '10-backfill, fcfs: replay on 30 x 16 exits 0' '
@@ -187,11 +152,11 @@ test_expect_success '10-backfill, fcfs: run directory, policy and all jobs compl
 '
 test_expect_success '10-backfill, fcfs: 1 at t0, 2 at +480, 3-11 at +840' '
 	{
-		expect_jobs 1 1 0 0 480 &&
-		expect_jobs 2 2 0 480 840 &&
-		expect_jobs 3 11 0 840 1020
+		ff_expect_jobs 1 1 0 0 480 &&
+		ff_expect_jobs 2 2 0 480 840 &&
+		ff_expect_jobs 3 11 0 840 1020
 	} >fcfs.expected &&
-	check_schedule runs/fcfs.run fcfs.expected
+	ff_check_schedule runs/fcfs.run fcfs.expected
 '
 
 test_expect_success '10-backfill, easy: replay on 30 x 16 exits 0' '
@@ -204,12 +169,12 @@ test_expect_success '10-backfill, easy: run directory, policy and all jobs compl
 '
 test_expect_success '10-backfill, easy: 3-8 backfill at t0, 9-11 at +180, 2 keeps +480' '
 	{
-		expect_jobs 1 1 0 0 480 &&
-		expect_jobs 2 2 0 480 840 &&
-		expect_jobs 3 8 0 0 180 &&
-		expect_jobs 9 11 0 180 360
+		ff_expect_jobs 1 1 0 0 480 &&
+		ff_expect_jobs 2 2 0 480 840 &&
+		ff_expect_jobs 3 8 0 0 180 &&
+		ff_expect_jobs 9 11 0 180 360
 	} >easy.expected &&
-	check_schedule runs/easy.run easy.expected
+	ff_check_schedule runs/easy.run easy.expected
 '
 
 # flux-fiction-run passes paths to ff-emu percent-encoded, since Flux splits

@@ -61,42 +61,15 @@ replay() {
 	} >&5
 }
 
-# schedule RUN: one line per job in trace order:
-#   TRACE_JOBID SUBMIT-t0 START-t0 FINISH-t0 RESULT
-schedule() {
-	awk -F, -v t0=$T0 '
-		{ gsub(/"[^"]*"/, "L") }
-		NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		{
-			printf "%d %d %.6f %.6f %.6f %s\n", $c["trace_idx"], $c["TRACE_JOBID"],
-				$c["SUBMIT"] - t0, $c["START"] - t0, $c["FINISH"] - t0, $c["RESULT"]
-		}' "$RUNS/$1/output/job_transitions.csv" | sort -n | cut -d" " -f2-
-}
-
-expect_jobs() {
-	_id=$1
-	while test "$_id" -le "$2"; do
-		printf '%d %.6f %.6f %.6f completed\n' "$_id" "$3" "$4" "$5"
-		_id=$((_id + 1))
-	done
-}
 
 # The schedule 10-backfill must get under easy on 30 nodes (as in t2000).
 backfill_expected() {
-	expect_jobs 1 1 0 0 480 &&
-	expect_jobs 2 2 0 480 840 &&
-	expect_jobs 3 8 0 0 180 &&
-	expect_jobs 9 11 0 180 360
+	ff_expect_jobs 1 1 0 0 480 &&
+	ff_expect_jobs 2 2 0 480 840 &&
+	ff_expect_jobs 3 8 0 0 180 &&
+	ff_expect_jobs 9 11 0 180 360
 }
 
-check_schedule() {
-	schedule "$1" >"$1.schedule" &&
-	diff -u "$2" "$1.schedule" >"$1.schedule.diff" || {
-		echo "# $1: schedule (TRACE_JOBID SUBMIT START FINISH - t0, RESULT), expected vs actual:"
-		sed 's/^/#   /' "$1.schedule.diff"
-		false
-	} >&5
-}
 
 # check_clock RUN sim|real: where the instance's clock was during RUN.
 #   sim:  REAL_SUBMIT/REAL_START/REAL_FINISH (the instance's clock when the emulator
@@ -182,7 +155,7 @@ test_expect_success '10-backfill, easy, simulated time: the known schedule' '
 	replay bf.sim bf &&
 	completed bf.sim 11 easy &&
 	backfill_expected >bf.expected &&
-	check_schedule bf.sim bf.expected
+	ff_check_schedule "$RUNS/bf.sim" bf.expected
 '
 test_expect_success PYTHON3 '10-backfill, easy, simulated time: the instance clock is the simulated clock' '
 	jq -e ".faketime == true" "$RUNS/bf.sim/output/summary.json" >/dev/null &&
@@ -198,7 +171,7 @@ test_expect_success PYTHON3 '10-backfill, easy, simulated time: the node-aware m
 test_expect_success '10-backfill, easy, --no-faketime: the same schedule' '
 	replay bf.real bf --no-faketime &&
 	completed bf.real 11 easy &&
-	check_schedule bf.real bf.expected
+	ff_check_schedule "$RUNS/bf.real" bf.expected
 '
 test_expect_success PYTHON3 '10-backfill, easy, --no-faketime: the instance clock is the wall clock' '
 	jq -e ".faketime == false" "$RUNS/bf.real/output/summary.json" >/dev/null &&

@@ -148,3 +148,42 @@ ff_broker_rss() {
 	_ff_pid=$(flux getattr broker.pid) || return 1
 	awk '$1 == "VmRSS:" { print $2; found = 1 } END { exit !found }' "/proc/$_ff_pid/status"
 }
+
+# Schedules of replays, for comparing with expected ones. Times are offsets from
+# FF_T0 (default 1546300800 = 2019-01-01T00:00:00Z, where the scenario traces start).
+
+# ff_schedule RUN_DIR: one line per job in trace order:
+#   TRACE_JOBID SUBMIT-t0 START-t0 FINISH-t0 RESULT
+# (NODELIST is a quoted field with commas; it is blanked before splitting.)
+ff_schedule() {
+	awk -F, -v t0="${FF_T0:-1546300800}" '
+		{ gsub(/"[^"]*"/, "L") }
+		NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		{
+			printf "%d %d %.6f %.6f %.6f %s\n", $c["trace_idx"], $c["TRACE_JOBID"],
+				$c["SUBMIT"] - t0, $c["START"] - t0, $c["FINISH"] - t0, $c["RESULT"]
+		}' "$1/output/job_transitions.csv" | sort -n | cut -d" " -f2-
+}
+
+# ff_expect_jobs FIRST LAST SUBMIT START FINISH: expected ff_schedule lines for
+# trace JobIDs FIRST..LAST, each completed (offsets in seconds).
+ff_expect_jobs() {
+	_ff_id=$1
+	while test "$_ff_id" -le "$2"; do
+		printf '%d %.6f %.6f %.6f completed\n' "$_ff_id" "$3" "$4" "$5"
+		_ff_id=$((_ff_id + 1))
+	done
+}
+
+# ff_check_schedule RUN_DIR EXPECTED: the schedule of RUN_DIR is the file
+# EXPECTED; on a mismatch the diff and the job_transitions rows are shown.
+ff_check_schedule() {
+	ff_schedule "$1" >"$1.schedule" &&
+	diff -u "$2" "$1.schedule" >"$1.schedule.diff" || {
+		echo "# $1: schedule (TRACE_JOBID SUBMIT START FINISH - t0, RESULT), expected vs actual:"
+		sed 's/^/#   /' "$1.schedule.diff"
+		echo "# $1/output/job_transitions.csv:"
+		sed 's/^/#   /' "$1/output/job_transitions.csv"
+		false
+	} >&5
+}
