@@ -15,7 +15,6 @@ if ! command -v flux-fiction-run >/dev/null 2>&1; then
 fi
 
 TRACES=$FF_SHARED_DIR/traces
-T0=1546300800
 
 # The run directories live in the trash directory (whose name has a space, which
 # flux-fiction-run must cope with: Flux splits module arguments at whitespace).
