@@ -15,6 +15,7 @@
 //!    resources;
 //! 5. the exec service has received the start requests of all `alloc_current` jobs
 //!    (the scheduler commits R to the KVS before the job-manager sees the allocation).
+//!
 //! This closes the race of the earlier implementation, whose plugin probed from the SCHED
 //! callback, ahead of the alloc requests. Steps 2-5 are skipped after releases when no job
 //! is waiting: freed resources alone never make a scheduler start anything.

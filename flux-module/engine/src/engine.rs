@@ -6,6 +6,7 @@
 //!    trace order, each followed by a barrier, so the scheduler reacts to the freed
 //!    resources (starting queued jobs at `t`) before the next free arrives;
 //! 2. *arrivals*: trace rows submitted at `t` are submitted, all in flight together.
+//!
 //! Doing it in this order makes the schedule independent of message timing: the scheduler
 //! always sees frees before arrivals, as a textbook scheduler does, and it sees each free
 //! on its own (Fluxion starts a scheduling pass per free message; were two frees sent
@@ -72,7 +73,7 @@ enum Stage {
     CheckingResources { since: f64 },
     /// Waiting for the first `sched.quiescent` answer.
     CheckingScheduler { since: f64 },
-    Stepping(Step),
+    Stepping(Box<Step>),
     Over,
 }
 
@@ -365,12 +366,12 @@ impl Engine {
         self.now = Some(next);
         self.progress.steps += 1;
         self.commands.push_back(Command::SetClock(next));
-        self.stage = Stage::Stepping(Step {
+        self.stage = Stage::Stepping(Box::new(Step {
             time: next,
             part: StepPart::Releases,
             barrier: StepBarrier::new(),
             started_mono: now.mono,
-        });
+        }));
         self.release_next_or_submit(now);
     }
 
