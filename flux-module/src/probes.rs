@@ -1,12 +1,15 @@
 //! The instance probes of the step barrier: `sched.resource-status` (what the scheduler
-//! manages, checked once before the first submission), `job-manager.alloc-query`, the
-//! scheduler sync request and `sched.quiescent`. The engine never has two of one kind in flight; each reply clears
-//! its slot and goes to the engine.
+//! manages) and the qmanager's `stats-get` (its queue depths), each read once before the
+//! first submission, then `job-manager.alloc-query`, the scheduler sync request and
+//! `sched.quiescent` at every step. The engine never has two of one kind in flight; each
+//! reply clears its slot and goes to the engine.
 
 use std::cell::RefCell;
 use std::rc::Weak;
 
-use emu_protocol::sched::{ALLOC_QUERY_TOPIC, AllocQueryReply, QUIESCENT_TOPIC, QuiescentReply};
+use emu_protocol::sched::{
+    ALLOC_QUERY_TOPIC, AllocQueryReply, QMANAGER_STATS_TOPIC, QUIESCENT_TOPIC, QmanagerStats, QuiescentReply,
+};
 use ff_engine::ResourceCounts;
 use flux_bindings::handle::NODEID_ANY;
 use flux_bindings::{Flux, Future, FutureRef};
@@ -23,6 +26,7 @@ const SYNC_TOPIC: &str = "sched.ff-emu-sync";
 #[derive(Default)]
 pub struct Probes {
     pub resources: Option<Future>,
+    pub queue_depth: Option<Future>,
     pub alloc_query: Option<Future>,
     pub quiescent: Option<Future>,
     pub sync: Option<Future>,
@@ -59,6 +63,23 @@ pub fn resources(h: Flux, weak: Weak<RefCell<Replay>>) -> Result<Future, String>
         r.probes_mut().resources = None;
         let now = r.now();
         r.engine().handle_resources(reply, now);
+    })
+}
+
+/// The smallest queue depth of the qmanager's queues.
+pub fn queue_depth(h: Flux, weak: Weak<RefCell<Replay>>) -> Result<Future, String> {
+    send(h, QMANAGER_STATS_TOPIC, weak, |r, f| {
+        let reply = decode::<QmanagerStats>(QMANAGER_STATS_TOPIC, &f).map(|s| s.min_queue_depth());
+        r.probes_mut().queue_depth = None;
+        match &reply {
+            Ok(Some(depth)) => tracing::info!("scheduler queue depth {depth}"),
+            Ok(None) => tracing::warn!("{QMANAGER_STATS_TOPIC}: no queues reported"),
+            Err(e) => tracing::warn!(
+                "{e}: the barrier will confirm every scheduling pass that allocates (one more probe per step)"
+            ),
+        }
+        let now = r.now();
+        r.engine().handle_queue_depth(reply, now);
     })
 }
 

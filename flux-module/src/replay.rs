@@ -256,6 +256,13 @@ impl Replay {
                     self.engine.handle_quiescent(Err(e), now);
                 }
             },
+            Command::QueryQueueDepth => match probes::queue_depth(self.h, self.weak.clone()) {
+                Ok(f) => self.probes.queue_depth = Some(f),
+                Err(e) => {
+                    let now = self.now();
+                    self.engine.handle_queue_depth(Err(e), now);
+                }
+            },
             Command::QueryResources => match probes::resources(self.h, self.weak.clone()) {
                 Ok(f) => self.probes.resources = Some(f),
                 Err(e) => {
@@ -315,9 +322,12 @@ impl Replay {
         }
         match &outcome {
             RunOutcome::Replayed { exit_code } => tracing::info!(
-                "replay done: {} jobs in {} steps, {wall:.2} s wall clock, exit code {exit_code}{}",
+                "replay done: {} jobs in {} steps, {wall:.2} s wall clock, exit code {exit_code}; \
+                 {} scheduler probes ({} confirming){}",
                 progress.finished,
                 progress.steps,
+                progress.probes,
+                progress.confirming_probes,
                 self.clock
                     .as_ref()
                     .map(|c| format!("; instance clock ahead of simulated time by at most {:.6} s", c.max_overrun()))

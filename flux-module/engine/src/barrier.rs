@@ -19,6 +19,41 @@
 //! This closes the race of the earlier implementation, whose plugin probed from the SCHED
 //! callback, ahead of the alloc requests. Steps 2-5 are skipped after releases when no job
 //! is waiting: freed resources alone never make a scheduler start anything.
+//!
+//! **Continuation passes.** Fluxion's qmanager considers at most `queue-depth` pending
+//! jobs per pass. When a pass stops at that depth with jobs left and its last match
+//! scheduled something, it ends with the loop inactive but the queue still schedulable,
+//! and the next pass starts in a *later* reactor iteration (queue_policy_bf_base_impl.hpp
+//! `next_match_iter`; queue_policy_fcfs_impl.hpp likewise after a full multi-match). The
+//! fork answers a waiting `sched.quiescent` from a prepare watcher, which runs in that
+//! later iteration before the check watcher starts the continuation, so one answer can
+//! fall between two passes of one scheduling round. Step 4 is therefore repeated
+//! (sync, then probe) until two answers in a row report the same `alloc_current`:
+//! * An answer given between passes comes from `quiescent_prep_cb` in the prepare phase
+//!   of an iteration whose own prepare watcher (`prep_watcher_cb`) sees the queue
+//!   schedulable and starts the idle watcher, so `check_watcher_cb` of that same
+//!   iteration starts the continuation (the loop is active from then until its last match
+//!   answer). An answer given directly by `quiescent_request_cb` comes from a message
+//!   dispatch, and the qmanager's handle dispatches one message per iteration
+//!   (flux-core `dispatch.c`, `handle_cb`): nothing else of that iteration can make the
+//!   queue schedulable, so no continuation is pending then.
+//! * The next probe is sent only after the sync request sent after that answer was
+//!   answered; the sync is dispatched in that iteration at the earliest, so the probe is
+//!   dispatched in a later one, when the continuation is running (the probe waits for
+//!   its end) or over. Its `alloc_current` then includes everything the continuation
+//!   allocated. These arguments rest on the order of the phases of one libev iteration
+//!   (prepare, poll, check) and one dispatch per iteration, not on the order of
+//!   watchers within a phase.
+//! * A continuation that allocates nothing changes nothing that the next one would see:
+//!   each pass drops and remakes its reservations and walks the same queue from the head,
+//!   so the next would allocate nothing either. Equal counts therefore end the round.
+//!   Rejected jobs (unsatisfiable requests) would change the queue without changing the
+//!   count; the pre-flight check refuses such jobs before a run starts.
+//!
+//! A continuation is only possible when more jobs were pending than the smallest queue
+//! depth (read once from the qmanager's `stats-get`), and only after a pass allocated
+//! something, so a confirming round is sent only then: shallow queues cost nothing, and
+//! deep queues one sync and one probe more per step in which something started.
 
 use std::collections::HashSet;
 
@@ -33,7 +68,7 @@ pub enum BarrierPhase {
     AllocQueue,
     /// The sync request is in flight (condition 3).
     SchedulerSync,
-    /// The probe is in flight (condition 4).
+    /// The probe is in flight (condition 4), the first or a confirming one.
     Quiescent,
     /// Condition 5: waiting until the emulator holds `alloc_current` jobs.
     Starts { alloc_current: u64 },
@@ -63,6 +98,13 @@ pub struct StepBarrier {
     pub last_quiescent: Option<QuiescentReply>,
     pub alloc_queries: u64,
     pub probes: u64,
+    /// Probes sent to confirm that no continuation pass followed the previous answer.
+    pub confirmations: u64,
+    /// Start requests received since this barrier began: jobs the scheduler allocated in
+    /// this part, which `alloc_current` counts on top of what was held before.
+    pub started: u64,
+    /// Jobs that may have been pending in the scheduler when its passes of this part began.
+    pub pending_bound: u64,
 }
 
 impl StepBarrier {
@@ -76,6 +118,9 @@ impl StepBarrier {
             last_quiescent: None,
             alloc_queries: 0,
             probes: 0,
+            confirmations: 0,
+            started: 0,
+            pending_bound: 0,
         }
     }
 

@@ -52,6 +52,10 @@ pub struct Progress {
     /// Finished other than by completing.
     pub not_completed: u64,
     pub steps: u64,
+    /// `sched.quiescent` probes sent, and how many of them only confirmed that no
+    /// continuation pass followed the previous answer (see `barrier.rs`).
+    pub probes: u64,
+    pub confirming_probes: u64,
     pub sim_time: Option<SimTime>,
 }
 
@@ -73,6 +77,8 @@ enum Stage {
     CheckingResources { since: f64 },
     /// Waiting for the first `sched.quiescent` answer.
     CheckingScheduler { since: f64 },
+    /// Waiting for the scheduler's queue depths.
+    CheckingQueueDepth { since: f64 },
     Stepping(Box<Step>),
     Over,
 }
@@ -90,6 +96,9 @@ pub struct Engine {
     /// scheduler counts as allocated once its frees have arrived.
     holding: HashSet<JobId>,
     busy: Footprint,
+    /// The smallest `queue-depth` of the scheduler's queues; None when it could not be
+    /// read (a scheduler other than Fluxion): every pass may then have a continuation.
+    queue_depth: Option<u64>,
     stage: Stage,
     now: Option<SimTime>,
     progress: Progress,
@@ -108,6 +117,7 @@ impl Engine {
             early: HashMap::new(),
             holding: HashSet::new(),
             busy: Footprint::default(),
+            queue_depth: None,
             stage: Stage::CheckingResources { since: f64::NAN },
             now: None,
             progress,
@@ -128,7 +138,9 @@ impl Engine {
     /// Monotonic time by which the current wait must be over.
     pub fn deadline(&self) -> Option<f64> {
         let since = match &self.stage {
-            Stage::CheckingResources { since } | Stage::CheckingScheduler { since } => *since,
+            Stage::CheckingResources { since }
+            | Stage::CheckingScheduler { since }
+            | Stage::CheckingQueueDepth { since } => *since,
             Stage::Stepping(step) => step.started_mono,
             Stage::Over => return None,
         };
@@ -137,6 +149,11 @@ impl Engine {
 
     pub fn progress(&self) -> Progress {
         Progress { sim_time: self.now, ..self.progress }
+    }
+
+    /// The queue depth the barrier works with, once the scheduler was asked.
+    pub fn queue_depth(&self) -> Option<u64> {
+        self.queue_depth
     }
 
     pub fn is_over(&self) -> bool {
@@ -242,7 +259,19 @@ impl Engine {
         }
         step.barrier.phase = BarrierPhase::Quiescent;
         step.barrier.probes += 1;
+        self.progress.probes += 1;
         self.commands.push_back(Command::ProbeQuiescent);
+    }
+
+    /// The scheduler's queue depths (`Ok(None)`: it has no queues to report). An error
+    /// means the scheduler is not Fluxion's qmanager; the barrier then confirms after
+    /// every pass that allocated something.
+    pub fn handle_queue_depth(&mut self, reply: Result<Option<u64>, String>, now: Now) {
+        if !matches!(self.stage, Stage::CheckingQueueDepth { .. }) {
+            return;
+        }
+        self.queue_depth = reply.ok().flatten();
+        self.begin_next_step(now);
     }
 
     pub fn handle_quiescent(&mut self, reply: Result<QuiescentReply, String>, now: Now) {
@@ -253,7 +282,10 @@ impl Engine {
         };
         match &mut self.stage {
             Stage::CheckingScheduler { .. } => match reply {
-                Ok(_) => self.begin_next_step(now),
+                Ok(_) => {
+                    self.stage = Stage::CheckingQueueDepth { since: now.mono };
+                    self.commands.push_back(Command::QueryQueueDepth);
+                }
                 Err(e) => self.fail(
                     format!(
                         "the scheduler does not answer sched.quiescent ({e}); Flux Fiction needs a scheduler \
@@ -270,7 +302,19 @@ impl Engine {
                     Ok(r) => r,
                     Err(e) => return self.fail(format!("sched.quiescent failed: {e}"), self.diagnostic(now)),
                 };
+                // What the scheduler held before this part's passes: everything the
+                // emulator holds, less the jobs it started in this part.
+                let held_before = (self.holding.len() as u64).saturating_sub(step.barrier.started);
+                let previous = step.barrier.last_quiescent.map_or(held_before, |q| q.alloc_current);
                 step.barrier.last_quiescent = Some(r);
+                let may_continue = self.queue_depth.is_none_or(|depth| step.barrier.pending_bound > depth);
+                if may_continue && r.alloc_current != previous {
+                    step.barrier.confirmations += 1;
+                    self.progress.confirming_probes += 1;
+                    step.barrier.phase = BarrierPhase::SchedulerSync;
+                    self.commands.push_back(Command::SyncScheduler);
+                    return;
+                }
                 step.barrier.phase = BarrierPhase::Starts { alloc_current: r.alloc_current };
                 self.advance_barrier(now);
             }
@@ -282,6 +326,9 @@ impl Engine {
     /// (None: not submitted by the emulator); `ranks` are the broker ranks in its R.
     pub fn handle_start_request(&mut self, id: JobId, trace_idx: Option<u64>, ranks: Vec<u32>, now: Now) {
         self.holding.insert(id);
+        if let Stage::Stepping(step) = &mut self.stage {
+            step.barrier.started += 1;
+        }
         let sim_now = self.now.unwrap_or(SimTime(0));
         let job = trace_idx.and_then(|idx| self.active.get_mut(&idx));
         let Some(job) = job.filter(|j| matches!(j.phase, JobPhase::Queued | JobPhase::Submitting)) else {
@@ -339,6 +386,7 @@ impl Engine {
         let what = match &self.stage {
             Stage::CheckingResources { .. } => "the scheduler's resource view".to_string(),
             Stage::CheckingScheduler { .. } => "the first sched.quiescent answer".to_string(),
+            Stage::CheckingQueueDepth { .. } => "the scheduler's queue depths".to_string(),
             Stage::Stepping(step) => format!("step {} ({})", self.progress.steps, step.barrier.phase.describe()),
             Stage::Over => return,
         };
@@ -440,10 +488,13 @@ impl Engine {
         match step.barrier.phase {
             BarrierPhase::JobManager if step.barrier.job_manager_settled() => {
                 // Evaluated once per part, so a linear scan is fine.
-                let waiting = self.active.values().any(|j| matches!(j.phase, JobPhase::Submitting | JobPhase::Queued));
-                if step.part == StepPart::Releases && !waiting {
+                let waiting =
+                    self.active.values().filter(|j| matches!(j.phase, JobPhase::Submitting | JobPhase::Queued)).count();
+                if step.part == StepPart::Releases && waiting == 0 {
                     return self.finish_part(now);
                 }
+                // Jobs started in this part were pending when its passes began.
+                step.barrier.pending_bound = waiting as u64 + step.barrier.started;
                 step.barrier.phase = BarrierPhase::AllocQueue;
                 step.barrier.alloc_queries += 1;
                 self.commands.push_back(Command::QueryAllocQueue);
@@ -633,6 +684,14 @@ impl Engine {
             let _ = writeln!(d, "{}", list_ids("released jobs not yet INACTIVE", &b.awaiting_inactive, &self.by_id));
             let _ = writeln!(d, "last job-manager.alloc-query: {:?}", b.last_alloc_query);
             let _ = writeln!(d, "last sched.quiescent: {:?}", b.last_quiescent);
+            let _ = writeln!(
+                d,
+                "probes in this barrier: {} ({} confirming; scheduler queue depth {}, pending at most {})",
+                b.probes,
+                b.confirmations,
+                self.queue_depth.map_or_else(|| "unknown".to_string(), |q| q.to_string()),
+                b.pending_bound
+            );
         }
         let _ = writeln!(d, "jobs holding resources (emulator's view): {}", self.holding.len());
         let mut pending: Vec<&ActiveJob> =

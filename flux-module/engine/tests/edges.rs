@@ -76,6 +76,7 @@ fn a_wait_past_the_step_timeout_fails_with_what_was_awaited() {
     e.start(at(0.0));
     e.handle_resources(Ok(right_machine()), at(0.1));
     e.handle_quiescent(Ok(QuiescentReply { status: 0, alloc_current: 0 }), at(0.2));
+    e.handle_queue_depth(Ok(Some(32)), at(0.2));
     drain(&mut e);
     let deadline = e.deadline().expect("a step is waiting");
     assert!((deadline - 10.2).abs() < 1e-9, "{deadline}");
@@ -95,6 +96,7 @@ fn started() -> (Engine, JobId) {
     e.start(at(0.0));
     e.handle_resources(Ok(right_machine()), at(0.1));
     e.handle_quiescent(Ok(QuiescentReply { status: 0, alloc_current: 0 }), at(0.2));
+    e.handle_queue_depth(Ok(Some(32)), at(0.2));
     drain(&mut e);
     let id = JobId(42);
     e.handle_submitted(0, Ok(id), at(0.3));

@@ -1,8 +1,10 @@
 //! The engine against a scripted instance on a virtual clock: a job-manager that accepts
 //! submissions at once and an FCFS scheduler over whole nodes. The scheduler can be made
-//! to answer its first probe *before* its scheduling pass (the race the confirming probe
-//! closes), and start requests always arrive after the probe reply (the scheduler commits
-//! R before the job-manager sees the allocation).
+//! to answer its first probe *before* its scheduling pass (the race the scheduler sync
+//! closes), or, with a queue depth, to stop a pass after that many allocations and run
+//! the rest in a continuation pass just after it answers a probe (the race the confirming
+//! probes close). Start requests always arrive after the probe reply (the scheduler
+//! commits R before the job-manager sees the allocation).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -34,6 +36,10 @@ struct Fake {
     nnodes: u32,
     /// Never allocate anything (a scheduler that is stuck).
     frozen: bool,
+    /// Allocations per pass before a continuation pass is due; None: no limit, and no
+    /// queue depth to report (a scheduler other than Fluxion).
+    depth: Option<u64>,
+    continuation: bool,
     free: u32,
     next_id: u64,
     queue: VecDeque<JobId>,
@@ -59,7 +65,7 @@ struct Outcome {
 
 impl Fake {
     fn new(nnodes: u32) -> Self {
-        Fake { nnodes, free: nnodes, next_id: 100, ..Fake::default() }
+        Fake { nnodes, free: nnodes, next_id: 100, depth: Some(32), ..Fake::default() }
     }
 
     fn now(&mut self) -> Now {
@@ -67,12 +73,20 @@ impl Fake {
         Now { mono: self.mono, real: 1.0e9 + self.mono }
     }
 
+    /// One scheduling pass.
     fn schedule(&mut self) {
         self.dirty = false;
+        self.continuation = false;
         if self.frozen {
             return;
         }
+        let mut taken = 0;
         while let Some(&id) = self.queue.front() {
+            if self.depth.is_some_and(|d| taken >= d) {
+                self.continuation = true;
+                break;
+            }
+            taken += 1;
             let n = self.nodes_of[&id];
             if n > self.free {
                 break;
@@ -161,10 +175,15 @@ impl Fake {
                     }
                     engine.handle_scheduler_sync();
                 }
+                Command::QueryQueueDepth => {
+                    let reply = self.depth.map(Some).ok_or_else(|| "Unknown service method".to_string());
+                    engine.handle_queue_depth(reply, now);
+                }
                 Command::ProbeQuiescent => {
                     self.probes += 1;
-                    // A probe that overtakes the pass (no sync before it) sees a stale count.
-                    let stale = self.dirty;
+                    // A probe that overtakes the pass (no sync before it) sees a stale
+                    // count, and so does one answered between a pass and its continuation.
+                    let stale = self.dirty || self.continuation;
                     let reply = QuiescentReply { status: 0, alloc_current: self.allocated.len() as u64 };
                     if stale {
                         self.schedule();
@@ -253,6 +272,48 @@ fn jobs_the_scheduler_never_starts_end_the_run_with_a_diagnostic() {
         }
         other => panic!("expected a failure, got {other:?}"),
     }
+}
+
+#[test]
+fn continuation_passes_are_waited_out_before_the_clock_moves() {
+    // 30 one-node jobs arrive together on 40 nodes; the scheduler allocates 8 per pass.
+    let jobs: Vec<TraceJob> = (0..30).map(|i| job(i, 0, 1, 100, None)).collect();
+    let mut fake = Fake::new(40);
+    fake.depth = Some(8);
+    let o = fake.run(jobs.clone());
+    assert_eq!(o.finished, RunOutcome::Replayed { exit_code: 0 });
+    assert_eq!(starts(&o), vec![0; 30]);
+    // Answers 8, 16, 24, 30 each differ from the one before; 30 again ends the round.
+    assert_eq!(o.probes, 1 + 5);
+    assert_eq!(o.syncs, 5);
+
+    // Were the answers between passes taken as final, jobs would start a step late.
+    let mut unlimited = Fake::new(40);
+    unlimited.depth = None;
+    let o = unlimited.run(jobs);
+    assert_eq!(starts(&o), vec![0; 30]);
+}
+
+#[test]
+fn shallow_queues_and_passes_that_allocate_nothing_need_no_confirming_probe() {
+    // Nine jobs never exceed the depth; the ninth waits for a free.
+    let jobs: Vec<TraceJob> = (0..9).map(|i| job(i, 0, 1, 100, None)).collect();
+    let mut fake = Fake::new(8);
+    fake.depth = Some(16);
+    let o = fake.run(jobs);
+    assert_eq!(starts(&o), [vec![0; 8], vec![100]].concat());
+    // Arrivals at 0, then the first release at 100 (the ninth job waits): one probe each.
+    assert_eq!(o.syncs, 2);
+    assert_eq!(o.probes, 1 + 2);
+
+    // Past the depth, a pass that allocates is confirmed once; the continuation
+    // allocates nothing (the ninth job does not fit), which ends the round.
+    let jobs: Vec<TraceJob> = (0..9).map(|i| job(i, 0, 1, 100, None)).collect();
+    let mut fake = Fake::new(8);
+    fake.depth = Some(8);
+    let o = fake.run(jobs);
+    assert_eq!(starts(&o), [vec![0; 8], vec![100]].concat());
+    assert_eq!(o.syncs, 3);
 }
 
 #[test]
