@@ -4,6 +4,7 @@
 //! * `job_transitions.csv`: one row per job (sorted by trace index at the end),
 //! * `pernode.json`: node occupancy as a Chrome/Perfetto trace,
 //! * `utilization.csv` and `utilization.svg`: occupancy after every step,
+//! * `schedule.swf`: the schedule as a Standard Workload Format log (sorted at the end),
 //! * `summary.json`: run-wide metrics,
 //! * `failure.txt`: why a failed run stopped, and what the emulator knew then.
 
@@ -12,13 +13,14 @@ use std::path::{Path, PathBuf};
 use ff_engine::{Progress, RunOutcome, StepSample};
 use ff_inputs::Config;
 use ff_report::{
-    JobRecord, PerNodeTrace, RunFacts, SummaryAccumulator, SystemCapacity, TransitionsWriter, UtilizationTimeline,
-    write_summary,
+    JobRecord, PerNodeTrace, RunFacts, SummaryAccumulator, SwfHeader, SwfScheduleWriter, SystemCapacity,
+    TransitionsWriter, UtilizationTimeline, write_summary,
 };
 
 pub struct Artifacts {
     dir: PathBuf,
     transitions: TransitionsWriter,
+    schedule: SwfScheduleWriter,
     pernode: PerNodeTrace,
     timeline: UtilizationTimeline,
     summary: SummaryAccumulator,
@@ -43,6 +45,12 @@ impl Artifacts {
             .and_then(|q| q.get("queue-policy"))
             .and_then(|p| p.as_str())
             .unwrap_or(DEFAULT_POLICY);
+        let schedule = SwfHeader {
+            trace_name: cfg.job_traces.file_name().unwrap_or_default().to_string_lossy().into_owned(),
+            unix_start_time: ff_inputs::time_origin(cfg).map_err(std::io::Error::other)?,
+            system: capacity,
+            policy: Some(policy.to_string()),
+        };
         let facts = RunFacts {
             jobs_total,
             policy: Some(policy.to_string()),
@@ -53,6 +61,7 @@ impl Artifacts {
         };
         Ok(Artifacts {
             transitions: TransitionsWriter::create(dir.join("job_transitions.csv"))?,
+            schedule: SwfScheduleWriter::create(dir.join("schedule.swf"), &schedule)?,
             pernode: PerNodeTrace::create(dir.join("pernode.json"))?,
             timeline: UtilizationTimeline::create(dir.join("utilization.csv"), capacity)?,
             summary: SummaryAccumulator::new(capacity),
@@ -64,6 +73,7 @@ impl Artifacts {
     pub fn job_done(&mut self, record: &JobRecord) -> std::io::Result<()> {
         self.summary.add(record);
         self.transitions.write(record)?;
+        self.schedule.write(record)?;
         self.pernode.write(record)
     }
 
@@ -80,6 +90,7 @@ impl Artifacts {
             }
         };
         self.transitions.finish()?;
+        self.schedule.finish()?;
         self.pernode.finish()?;
         self.timeline.finish()?;
         let facts = RunFacts {

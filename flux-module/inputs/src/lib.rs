@@ -21,4 +21,4 @@ pub use json_file::JsonFileError;
 pub use preflight::{PreflightError, TraceSummary, UnfitJob, UnfitJobs, preflight};
 pub use system::{SystemError, SystemSpec, broker_config, resource_r};
 pub use time::{SimDuration, SimTime};
-pub use trace::{TraceError, TraceFormat, TraceJob, TraceReader, open_trace};
+pub use trace::{TraceError, TraceFormat, TraceJob, TraceReader, open_trace, time_origin};

@@ -36,5 +36,13 @@ pub(crate) fn trace_file(text: &str, format: TraceFormat, system: SystemSpec) ->
     (file, cfg)
 }
 
+/// `bytes` compressed as one gzip member.
+pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
 /// 4 nodes of 16 cores, no GPUs.
 pub(crate) const SMALL: SystemSpec = SystemSpec { nnodes: 4, cores_per_node: 16, gpus_per_node: 0 };

@@ -63,3 +63,53 @@ fn the_backfill_trace_does_not_fit_a_smaller_system() {
     let err = preflight(&cfg).unwrap_err().to_string();
     assert!(err.contains("10-backfill.csv:3: job 2 asks for nnodes=30"), "{err}");
 }
+
+/// `bytes` gzip-compressed into `dir/name`.
+fn write_gzip(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, encoder.finish().unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn every_sample_trace_reads_the_same_gzip_compressed() {
+    for (trace, system) in [
+        ("10-single-node.csv", "nnodes = 30\nncpus = 16\n"),
+        ("10-gpu.csv", "nnodes = 4\nncpus = 36\nngpus = 2\n"),
+        ("10-backfill.csv", "nnodes = 30\nncpus = 16\n"),
+    ] {
+        let (dir, plain) = config(trace, system);
+        let gz = write_gzip(dir.path(), &format!("{trace}.gz"), &std::fs::read(fixture(trace)).unwrap());
+        let config = dir.path().join("gz.toml");
+        std::fs::write(&config, format!("job_traces = {:?}\n{system}", gz.display().to_string())).unwrap();
+        let gzipped = Config::load(&config).unwrap();
+        assert_eq!(gzipped.trace_format, plain.trace_format, "{trace}");
+        let jobs = |cfg: &Config| open_trace(cfg).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+        assert_eq!(jobs(&gzipped), jobs(&plain), "{trace}");
+        let (plain_summary, gz_summary) = (preflight(&plain).unwrap(), preflight(&gzipped).unwrap());
+        assert_eq!(gz_summary, plain_summary, "{trace}");
+    }
+}
+
+#[test]
+fn a_gzip_swf_log_is_detected_by_its_name_and_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = "1 0 -1 600 16 -1 -1 16 3600 -1 1 -1 -1 -1 0 -1 -1 -1\n\
+               2 60 -1 60 4 -1 -1 4 120 -1 1 -1 -1 -1 0 -1 -1 -1\n";
+    std::fs::write(dir.path().join("log.swf"), log).unwrap();
+    write_gzip(dir.path(), "log.swf.gz", log.as_bytes());
+    let load = |trace: &str| {
+        let config = dir.path().join("c.toml");
+        std::fs::write(&config, format!("job_traces = \"{trace}\"\nnnodes = 16\nncpus = 4\nswf_epoch = 0\n")).unwrap();
+        let cfg = Config::load(&config).unwrap();
+        assert_eq!(cfg.trace_format, ff_inputs::TraceFormat::Swf, "{trace}");
+        open_trace(&cfg).unwrap().collect::<Result<Vec<_>, _>>().unwrap()
+    };
+    let jobs = load("log.swf.gz");
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(jobs[1].submit, SimTime::from_secs(60));
+    assert_eq!(jobs, load("log.swf"));
+}

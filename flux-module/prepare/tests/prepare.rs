@@ -117,3 +117,39 @@ fn a_job_that_can_never_fit_is_named_by_line() {
     assert!(stderr.contains("10-backfill.csv:3: job 2 asks for nnodes=30"), "{stderr}");
     assert!(!run.exists());
 }
+
+#[test]
+fn a_gzip_trace_is_checked_and_copied_as_it_is() {
+    use std::io::Write;
+    let scratch = tempfile::tempdir().unwrap();
+    let config = edited_config(scratch.path(), |text| text.replace("\"10-backfill.csv\"", "\"10-backfill.csv.gz\""));
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(&std::fs::read(fixtures().join("10-backfill.csv")).unwrap()).unwrap();
+    let gz = encoder.finish().unwrap();
+    let trace = scratch.path().join("10-backfill.csv.gz");
+    std::fs::write(&trace, &gz).unwrap();
+
+    let run = scratch.path().join("run");
+    let out = prepare(&config, &run, &[]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("jobs=11\nfirst_submit=1546300800.000000\n"), "{}", text(&out.stdout));
+    assert_eq!(std::fs::read(run.join("inputs/10-backfill.csv.gz")).unwrap(), gz);
+    let cfg = ff_inputs::Config::load(&run.join("config.toml")).unwrap();
+    assert_eq!(cfg.job_traces, run.join("inputs/10-backfill.csv.gz"));
+
+    // A truncated download fails the check (here already the format detection, which reads
+    // the first line), naming the file and line, and lays out nothing.
+    std::fs::write(&trace, &gz[..gz.len() / 2]).unwrap();
+    let run = scratch.path().join("run2");
+    let out = prepare(&config, &run, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "job_traces: {}:1: cannot read the trace: the gzip data ends early: the file is truncated",
+            trace.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!run.exists());
+}

@@ -6,7 +6,9 @@
 //! * [`TransitionsWriter`]: `job_transitions.csv`, one row per job (streamed, sorted at the end),
 //! * [`SummaryAccumulator`] and [`write_summary`]: `summary.json`, run-wide metrics in O(1) memory,
 //! * [`UtilizationTimeline`]: `utilization.csv` per step and the `utilization.svg` plot,
-//! * [`PerNodeTrace`]: `pernode.json`, a Chrome/Perfetto trace with one lane per node.
+//! * [`PerNodeTrace`]: `pernode.json`, a Chrome/Perfetto trace with one lane per node,
+//! * [`SwfScheduleWriter`]: `schedule.swf`, the schedule as a Standard Workload Format log
+//!   (streamed, sorted at the end).
 //!
 //! Nothing here links Flux or knows engine types: simulated times are `i64` microseconds of epoch
 //! time, so the crate is tested with plain `cargo test` and can post-process runs offline.
@@ -14,8 +16,10 @@
 mod atomic_file;
 mod job;
 mod pernode;
+mod row_order;
 mod seconds;
 mod summary;
+mod swf_schedule;
 mod timeline;
 mod transitions;
 mod utilization_plot;
@@ -27,6 +31,7 @@ pub use summary::{
     BoundedSlowdown, MeanMax, RunFacts, SLOWDOWN_TAU_SECONDS, SUMMARY_VERSION, Summary,
     SummaryAccumulator, write_summary,
 };
+pub use swf_schedule::{SwfHeader, SwfScheduleWriter, swf_record, swf_status};
 pub use timeline::UtilizationTimeline;
 pub use transitions::{TRANSITIONS_HEADER, TransitionsWriter};
 

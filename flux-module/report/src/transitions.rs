@@ -6,12 +6,12 @@
 //! The first ten columns are that implementation's; the rest are new.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::JobRecord;
-use crate::atomic_file::write_atomically;
+use crate::row_order::{RowSpan, rewrite_in_trace_order};
 use crate::seconds::{format_micros_as_seconds, format_real_seconds};
 
 /// Column names, in file order.
@@ -63,17 +63,8 @@ impl TransitionsWriter {
         csv.flush()?;
         drop(csv);
         let contents = fs::read(&path)?;
-        let RowLayout { header, mut rows } = RowLayout::of(&contents)?;
-        if rows.is_sorted_by_key(|row| row.trace_idx) {
-            return Ok(());
-        }
-        // Stable: equal trace_idx (should not happen) keep the order they finished in.
-        rows.sort_by_key(|row| row.trace_idx);
-        write_atomically(&path, |out| {
-            out.write_all(&contents[header])?;
-            rows.iter()
-                .try_for_each(|row| out.write_all(&contents[row.bytes.clone()]))
-        })
+        let RowLayout { header, rows } = RowLayout::of(&contents)?;
+        rewrite_in_trace_order(&path, &contents, header, rows)
     }
 }
 
@@ -102,16 +93,11 @@ fn transition_row(job: &JobRecord) -> [String; 17] {
     ]
 }
 
-/// Where the header and each row lie in the file's bytes, so rows can be reordered verbatim with
-/// one copy of the file in memory rather than one allocation per field.
+/// Where the header and each row lie in the file's bytes (found by the CSV parser: a
+/// quoted field may hold commas).
 struct RowLayout {
     header: Range<usize>,
     rows: Vec<RowSpan>,
-}
-
-struct RowSpan {
-    trace_idx: u64,
-    bytes: Range<usize>,
 }
 
 impl RowLayout {

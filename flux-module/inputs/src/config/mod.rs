@@ -173,8 +173,7 @@ fn resolve_trace_format(settings: &Settings, job_traces: &Path) -> Result<TraceF
     match settings.str("trace_format").unwrap_or("auto") {
         "sacct" => Ok(TraceFormat::Sacct),
         "swf" => Ok(TraceFormat::Swf),
-        "auto" => TraceFormat::detect(job_traces)
-            .map_err(|e| settings.error("job_traces", format!("{}: cannot read: {e}", job_traces.display()))),
+        "auto" => TraceFormat::detect(job_traces).map_err(|e| settings.error("job_traces", e.to_string())),
         other => Err(settings.error("trace_format", format!("expected \"auto\", \"sacct\" or \"swf\", found \"{other}\""))),
     }
 }

@@ -3,10 +3,12 @@
 //!
 //! Two formats share one reader: sacct-style delimited text ([`sacct`]) and the
 //! Standard Workload Format ([`swf`]). What both need — row order by submit time,
-//! `max_jobs` — is checked here, once.
+//! `max_jobs` — is checked here, once. Either may be gzip-compressed: every trace is
+//! opened through [`file`], which decompresses as it reads.
 
 mod error;
 mod fields;
+mod file;
 mod sacct;
 mod swf;
 mod walltime;
@@ -32,18 +34,24 @@ pub enum TraceFormat {
 }
 
 impl TraceFormat {
-    /// SWF when the file name ends in `.swf` or its first non-blank line is a `;` comment,
-    /// else sacct.
-    pub fn detect(path: &Path) -> std::io::Result<TraceFormat> {
-        if path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("swf")) {
+    /// SWF when the file name ends in `.swf` (`.swf.gz` for a gzip file) or its first
+    /// non-blank line (decompressed) is a `;` comment, else sacct.
+    pub fn detect(path: &Path) -> Result<TraceFormat, TraceError> {
+        if file::name_inside_gz(path).extension().is_some_and(|ext| ext.eq_ignore_ascii_case("swf")) {
             return Ok(TraceFormat::Swf);
         }
-        let file = std::io::BufReader::new(std::fs::File::open(path)?);
-        for line in file.lines() {
-            let line = line?;
-            let line = line.trim_start();
-            if !line.is_empty() {
-                return Ok(if line.starts_with(';') { TraceFormat::Swf } else { TraceFormat::Sacct });
+        let mut file = file::TraceFile::open(path)?;
+        let mut line = String::new();
+        for number in 1.. {
+            line.clear();
+            match file.read_line(&mut line) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(source) => return Err(TraceError::Read { path: path.to_path_buf(), line: number, source }),
+            }
+            let text = line.trim_start();
+            if !text.is_empty() {
+                return Ok(if text.starts_with(';') { TraceFormat::Swf } else { TraceFormat::Sacct });
             }
         }
         Ok(TraceFormat::Sacct)
@@ -94,6 +102,26 @@ pub fn open_trace(cfg: &Config) -> Result<TraceReader, TraceError> {
         TraceFormat::Swf => RowSource::Swf(SwfReader::open(path, &cfg.swf, cfg.system.cores_per_node)?),
     };
     Ok(TraceReader { rows, path: path.clone(), remaining: cfg.max_jobs, previous: None, finished: false })
+}
+
+/// The whole epoch second a log of this trace's schedule counts its times from (the
+/// `; UnixStartTime:` of `schedule.swf`), rounded down:
+///
+/// * SWF: the epoch the trace's own submit offsets were added to (`swf_epoch`, else the
+///   log's `UnixStartTime`, else 2019-01-01T00:00:00Z), so a schedule's submit times are
+///   the trace's own;
+/// * sacct: the first job's submit time (0 when the trace has no job).
+///
+/// Reads the trace only up to its first job.
+pub fn time_origin(cfg: &Config) -> Result<i64, TraceError> {
+    let mut reader = open_trace(cfg)?;
+    let first = reader.next().transpose()?;
+    let origin = match &reader.rows {
+        // The header, which may set the epoch, ends before the first job.
+        RowSource::Swf(swf) => swf.epoch(),
+        RowSource::Sacct(_) => first.map_or(SimTime(0), |job| job.submit),
+    };
+    Ok(origin.as_micros().div_euclid(1_000_000))
 }
 
 impl TraceReader {
@@ -192,6 +220,135 @@ mod tests {
         let jobs: Vec<_> = open_trace(&cfg).unwrap().collect::<Result<_, _>>().unwrap();
         assert_eq!(jobs.len(), 2);
         assert_eq!(jobs[1].trace_idx, 1);
+    }
+
+    /// Reads `text` from `name` in `dir` as `format`, written plain or gzip-compressed.
+    fn read_from(
+        dir: &Path,
+        name: &str,
+        text: &str,
+        compressed: bool,
+        format: TraceFormat,
+    ) -> (Vec<Result<TraceJob, String>>, u64) {
+        let path = dir.join(name);
+        let bytes = if compressed { crate::testing::gzip(text.as_bytes()) } else { text.as_bytes().to_vec() };
+        std::fs::write(&path, bytes).unwrap();
+        let cfg = crate::testing::config_for(&path, format, SMALL);
+        let mut reader = open_trace(&cfg).unwrap();
+        let rows = reader.by_ref().map(|row| row.map_err(|e| e.to_string())).collect();
+        (rows, reader.warning_count())
+    }
+
+    /// `rows` sacct rows, one a minute, the one on line `bad_line` (if any) with a bad run time.
+    fn sacct_rows(rows: u64, bad_line: Option<u64>) -> String {
+        let mut text = String::from("JobID,NNodes,NCPUS,Timelimit,t_submit,Elapsed\n");
+        for i in 0..rows {
+            let elapsed = if Some(i + 2) == bad_line { "soon" } else { "00:06:00" };
+            let (id, nnodes, ncpus, submit) = (1000 + i, 1 + i % 4, 1 + i % 64, 1_546_300_800 + 60 * i);
+            text.push_str(&format!("{id},{nnodes},{ncpus},00:10:00,{submit},{elapsed}\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn gzip_traces_give_the_same_rows_as_plain_ones_in_both_formats() {
+        let dir = tempfile::tempdir().unwrap();
+        let swf = "; UnixStartTime: 1000\n\
+                   1 0 -1 100 -1 -1 -1 8 3600 -1 1 -1 -1 -1 0 -1 -1 -1\n\
+                   2 0 -1 -1 4 -1 -1 4 60 -1 5 -1 -1 -1 0 -1 -1 -1\n\
+                   3 7.5 -1 10 2 -1 -1 2 60 -1 1 -1 -1 -1 0 -1 -1 -1\n";
+        let sacct = sacct_rows(3000, None);
+        for (name, text, format, jobs) in
+            [("t.swf", swf, TraceFormat::Swf, 2), ("t.csv", sacct.as_str(), TraceFormat::Sacct, 3000)]
+        {
+            let (plain, plain_warnings) = read_from(dir.path(), name, text, false, format);
+            let (gzipped, gz_warnings) = read_from(dir.path(), &format!("{name}.gz"), text, true, format);
+            assert_eq!(plain.len(), jobs, "{name}");
+            assert!(plain.iter().all(Result::is_ok), "{name}");
+            assert_eq!(gzipped, plain, "{name}");
+            assert_eq!(gz_warnings, plain_warnings, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_bad_row_deep_in_a_gzip_trace_is_named_by_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        // Far past the first buffers of compressed and decompressed text.
+        let (rows, _) = read_from(dir.path(), "t.csv.gz", &sacct_rows(5000, Some(4321)), true, TraceFormat::Sacct);
+        assert_eq!(rows.len(), 4320);
+        let err = rows.last().unwrap().as_ref().unwrap_err();
+        let path = dir.path().join("t.csv.gz");
+        assert_eq!(
+            *err,
+            format!(
+                "{}:4321: Elapsed: \"soon\": expected D-HH:MM:SS, HH:MM:SS or MM:SS (seconds may have a fraction) \
+                 or UNLIMITED",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_truncated_gzip_trace_is_an_error_naming_the_file_and_the_line_reached() {
+        let dir = tempfile::tempdir().unwrap();
+        let whole = crate::testing::gzip(sacct_rows(5000, None).as_bytes());
+        let path = dir.path().join("t.csv.gz");
+        std::fs::write(&path, &whole[..whole.len() * 2 / 3]).unwrap();
+        let cfg = crate::testing::config_for(&path, TraceFormat::Sacct, SMALL);
+        let rows: Vec<_> = open_trace(&cfg).unwrap().collect();
+        // Streamed: the rows before the cut come first, then the error, then nothing.
+        let good = rows.iter().take_while(|row| row.is_ok()).count();
+        assert!(good > 1000 && good < 5000, "{good} rows");
+        assert_eq!(rows.len(), good + 1);
+        let err = rows[good].as_ref().unwrap_err().to_string();
+        // Line 1 is the header, so the row being read is on line good + 2.
+        assert_eq!(
+            err,
+            format!(
+                "{}:{}: cannot read the trace: the gzip data ends early: the file is truncated",
+                path.display(),
+                good + 2
+            )
+        );
+        let err = crate::preflight(&cfg).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{}:", path.display())) && err.contains("truncated"), "{err}");
+    }
+
+    #[test]
+    fn detection_sees_through_gzip() {
+        let dir = tempfile::tempdir().unwrap();
+        let detect = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, crate::testing::gzip(text.as_bytes())).unwrap();
+            TraceFormat::detect(&path).map_err(|e| e.to_string())
+        };
+        let record = "1 0 -1 1 1 -1 -1 -1 -1 -1 1 -1 -1 -1 0 -1 -1 -1\n";
+        assert_eq!(detect("x.swf.gz", record), Ok(TraceFormat::Swf));
+        assert_eq!(detect("x.SWF.GZ", record), Ok(TraceFormat::Swf));
+        assert_eq!(detect("log.gz", "\n; Version: 2\n"), Ok(TraceFormat::Swf));
+        assert_eq!(detect("log", "; Version: 2\n"), Ok(TraceFormat::Swf));
+        assert_eq!(detect("t.csv.gz", "JobID,NNodes\n"), Ok(TraceFormat::Sacct));
+        let whole = crate::testing::gzip(" \n".repeat(50_000).as_bytes());
+        let cut = dir.path().join("cut.gz");
+        std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+        let err = TraceFormat::detect(&cut).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{}:", cut.display())) && err.ends_with("the file is truncated"), "{err}");
+    }
+
+    #[test]
+    fn time_origin_is_the_swf_epoch_or_the_first_sacct_submission() {
+        let record = "1 5094 -1 1 1 -1 -1 -1 -1 -1 1 -1 -1 -1 0 -1 -1 -1\n";
+        let origin = |text: &str, format, epoch: Option<SimTime>| {
+            let (_file, mut cfg) = trace_file(text, format, SMALL);
+            cfg.swf.epoch = epoch;
+            time_origin(&cfg).unwrap()
+        };
+        assert_eq!(origin(&format!("; UnixStartTime: 1000\n{record}"), TraceFormat::Swf, None), 1000);
+        assert_eq!(origin(record, TraceFormat::Swf, Some(SimTime::from_micros(5_500_000))), 5);
+        assert_eq!(origin(record, TraceFormat::Swf, None), 1_546_300_800);
+        let sacct = "NNodes,NCPUS,Timelimit,t_submit,Elapsed\n1,1,00:10:00,1546300801.7,00:06:00\n";
+        assert_eq!(origin(sacct, TraceFormat::Sacct, None), 1_546_300_801);
+        assert_eq!(origin("NNodes,NCPUS,Timelimit,t_submit,Elapsed\n", TraceFormat::Sacct, None), 0);
     }
 
     #[test]

@@ -10,14 +10,14 @@
 //! `NCPUS` (cores of the whole job), `NGPUS` (GPUs of the whole job; required when the
 //! system has GPUs), `JobID` (optional).
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDateTime;
 
 use super::fields::FieldSplitter;
 use super::walltime::{Walltime, parse_walltime};
+use super::file::TraceFile;
 use super::warnings::TraceWarnings;
 use super::{TraceError, TraceJob};
 use crate::time::{SimDuration, SimTime};
@@ -38,7 +38,7 @@ struct Columns {
 
 pub(crate) struct SacctReader {
     path: PathBuf,
-    file: BufReader<File>,
+    file: TraceFile,
     buffer: String,
     line: u64,
     fields: FieldSplitter,
@@ -52,10 +52,10 @@ impl SacctReader {
     /// Opens the trace and reads its header. `require_gpus`: the system has GPUs, so rows
     /// must say how many they use.
     pub(crate) fn open(path: &Path, require_gpus: bool) -> Result<SacctReader, TraceError> {
-        let file = File::open(path).map_err(|source| TraceError::Open { path: path.to_path_buf(), source })?;
+        let file = TraceFile::open(path)?;
         let mut reader = SacctReader {
             path: path.to_path_buf(),
-            file: BufReader::new(file),
+            file,
             buffer: String::new(),
             line: 0,
             fields: FieldSplitter::new(b','),

@@ -13,10 +13,10 @@
 //! Records with a negative run time or no processors (jobs cancelled before they
 //! started) are skipped, with a warning, and get no trace index.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
+use super::file::TraceFile;
 use super::warnings::TraceWarnings;
 use super::{TraceError, TraceJob};
 use crate::config::SwfOptions;
@@ -54,7 +54,7 @@ const REQUESTED_TIME: usize = 8;
 
 pub(crate) struct SwfReader {
     path: PathBuf,
-    file: BufReader<File>,
+    file: TraceFile,
     buffer: String,
     line: u64,
     /// `swf_epoch` from the config; wins over the header.
@@ -70,10 +70,10 @@ pub(crate) struct SwfReader {
 impl SwfReader {
     /// `cores_per_node`: the system's, since SWF jobs take whole nodes.
     pub(crate) fn open(path: &Path, options: &SwfOptions, cores_per_node: u32) -> Result<SwfReader, TraceError> {
-        let file = File::open(path).map_err(|source| TraceError::Open { path: path.to_path_buf(), source })?;
+        let file = TraceFile::open(path)?;
         Ok(SwfReader {
             path: path.to_path_buf(),
-            file: BufReader::new(file),
+            file,
             buffer: String::new(),
             line: 0,
             configured_epoch: options.epoch,
@@ -83,6 +83,11 @@ impl SwfReader {
             next_idx: 0,
             warnings: TraceWarnings::new(path),
         })
+    }
+
+    /// What submit offsets are added to, as far as the header has been read.
+    pub(crate) fn epoch(&self) -> SimTime {
+        self.configured_epoch.or(self.header_epoch).unwrap_or(DEFAULT_EPOCH)
     }
 
     pub(crate) fn warnings(&self) -> &TraceWarnings {
@@ -148,7 +153,7 @@ impl SwfReader {
             let minutes = (elapsed.as_micros() as u64).div_ceil(60_000_000).max(1);
             SimDuration::from_secs(minutes as i64 * 60)
         };
-        let epoch = self.configured_epoch.or(self.header_epoch).unwrap_or(DEFAULT_EPOCH);
+        let epoch = self.epoch();
         let trace_idx = self.next_idx;
         self.next_idx += 1;
         Ok(Some(TraceJob {
