@@ -24,7 +24,9 @@ Standard library only, so that it runs wherever the tests run.
 import argparse
 import csv
 import datetime
+import gzip
 import heapq
+import io
 import math
 import re
 import sys
@@ -49,7 +51,7 @@ def parse_submit(text):
 
 
 def read_csv_trace(path):
-    with open(path) as f:
+    with open(path, "rb") as raw, io.TextIOWrapper(gzip.GzipFile(fileobj=raw) if raw.peek(2).startswith(b"\x1f\x8b") else raw) as f:
         lines = [l for l in f if l.strip() and not l.lstrip().startswith("#")]
     delim = "|" if "|" in lines[0] else ","
     jobs = []
@@ -64,7 +66,7 @@ def read_csv_trace(path):
 
 def read_swf_trace(path, procs_per_node, max_jobs, epoch):
     jobs = []
-    with open(path) as f:
+    with open(path, "rb") as raw, io.TextIOWrapper(gzip.GzipFile(fileobj=raw) if raw.peek(2).startswith(b"\x1f\x8b") else raw) as f:
         for line in f:
             if line.startswith(";"):
                 m = re.match(r";\s*UnixStartTime:\s*(\d+)", line)
