@@ -17,8 +17,6 @@ ff_stage_artifacts
 test -x "$FF_EMU_ARTIFACTS/flux-fiction-prepare" ||
 	error "flux-fiction-prepare is not in FF_EMU_ARTIFACTS=$FF_EMU_ARTIFACTS"
 
-TRACES=$FF_SHARED_DIR/traces
-
 # Run directories for the module tests live outside the trash directory, whose
 # name has a space: these tests load ff-emu by hand with a plain run-dir=DIR, and
 # Flux splits module arguments at whitespace (flux-fiction-run percent-encodes).
@@ -27,13 +25,13 @@ RUNS=$(mktemp -d "${TMPDIR:-/tmp}/ff-t2100.XXXXXX") || error "mktemp failed"
 ln -s "$RUNS" runs
 test "$debug" = t || cleanup 'rm -rf "$RUNS"'
 
-# config NAME TRACE [NNODES [EXTRA-TOML-LINE]]: write NAME.toml.
+# config NAME TRACE [NNODES [EXTRA-TOML-LINE]]: write NAME.toml (8 cores a node).
 config() {
 	{
 		echo '[flux_fiction]'
 		echo "job_traces = \"$2\""
 		echo "nnodes = ${3:-1}"
-		echo 'ncpus = 16'
+		echo 'ncpus = 8'
 		test -z "$4" || printf '%s\n' "$4"
 	} >"$1.toml"
 }
@@ -57,29 +55,38 @@ says() {
 	} >&5
 }
 
-test_expect_success 'malformed Elapsed on line 4: names file:4 and Elapsed' '
-	sed "4s/00:06:00\$/00:0x:00/" "$TRACES/10-single-node.csv" >bad-elapsed.csv &&
-	grep -n 00:0x: bad-elapsed.csv | grep -q "^4:" &&
+# line_of TRACE JOBID: the line number of the row of JOBID in TRACE (t/traces rows
+# start with their JobID; the comments above them count as lines).
+line_of() {
+	grep -n "^$2," "$1" | cut -d: -f1
+}
+
+test_expect_success 'malformed Elapsed in the row of job 3: names file:line and Elapsed' '
+	line=$(line_of "$FF_TRACES/one-node.csv" 3) &&
+	test "$line" -gt 3 &&
+	sed "${line}s/00:15:00\$/00:1x:00/" "$FF_TRACES/one-node.csv" >bad-elapsed.csv &&
+	grep -n 00:1x: bad-elapsed.csv | grep -q "^$line:3," &&
 	config bad-elapsed bad-elapsed.csv &&
 	refused bad-elapsed &&
-	says bad-elapsed "bad-elapsed\.csv:4:.*Elapsed"
+	says bad-elapsed "bad-elapsed\.csv:$line:.*Elapsed"
 '
 test_expect_success 'unknown config key: names the key and the file' '
-	config unknown-key "$TRACES/10-single-node.csv" 1 "bogus_key = 3" &&
+	config unknown-key "$FF_TRACES/one-node.csv" 1 "bogus_key = 3" &&
 	refused unknown-key &&
 	says unknown-key "unknown-key\.toml:5:.*bogus_key"
 '
 test_expect_success 'wrong type (nnodes = "x"): names the key and the file' '
-	config wrong-type "$TRACES/10-single-node.csv" "\"x\"" &&
+	config wrong-type "$FF_TRACES/one-node.csv" "\"x\"" &&
 	refused wrong-type &&
 	says wrong-type "wrong-type\.toml:3:.*nnodes"
 '
-test_expect_success 'a job that can never fit (NNodes 40 on 30 nodes): names the line' '
-	sed "3s/^ 2,10,/ 2,40,/" "$TRACES/10-multi-node.csv" >too-big.csv &&
-	grep -n "^ 2,40," too-big.csv | grep -q "^3:" &&
-	config too-big too-big.csv 30 &&
+test_expect_success 'a job that can never fit (NNodes 12 on 8 nodes): names the line' '
+	line=$(line_of "$FF_TRACES/several-nodes.csv" 2) &&
+	sed "${line}s/^2,3,12,/2,12,48,/" "$FF_TRACES/several-nodes.csv" >too-big.csv &&
+	grep -n "^2,12,48," too-big.csv | grep -q "^$line:" &&
+	config too-big too-big.csv 8 &&
 	refused too-big &&
-	says too-big "too-big\.csv:3:.*nnodes=40"
+	says too-big "too-big\.csv:$line:.*nnodes=12"
 '
 test_expect_success 'a missing trace file: names it' '
 	config missing-trace no-such-trace.csv &&
@@ -146,7 +153,7 @@ failed_with() {
 }
 
 test_expect_success 'prepare a small experiment for the modules' '
-	config single "$TRACES/10-single-node.csv"
+	config single "$FF_TRACES/one-node.csv"
 '
 test_expect_success 'scheduler without sched.quiescent: ff-emu fails within 30 s' '
 	by_hand simple sched-simple &&

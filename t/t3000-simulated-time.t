@@ -2,42 +2,48 @@
 test_description='simulated time: the instance lives on the simulated clock, Fluxion
 schedules what the node-aware model predicts, and replays are deterministic
 
-10-backfill (easy) is replayed with simulated time and with --no-faketime: the same known
-schedule, and the instance clock (REAL_* columns, broker.log stamps) follows simulated time
-in the first and the wall clock in the second. The first 1000 lublin_256 jobs under easy
-agree with t/scripts/sched-model.py --node-aware (the agreement is printed as a TAP
-comment); the first 300 under conservative run to completion; 10-backfill (easy) and the
-first 300 lublin jobs (fcfs) give byte-identical schedules when replayed twice, in
-either clock mode.'
+t/traces/backfill.csv (easy) is replayed with simulated time and with --no-faketime: the
+same known schedule, and the instance clock (REAL_* columns, broker.log stamps) follows
+simulated time in the first and the wall clock in the second. A Lublin-Feitelson trace
+made by flux-fiction-generate with a fixed seed (600 jobs, 64 nodes, offered load 0.9)
+replayed under easy agrees with t/scripts/sched-model.py --node-aware (the agreement is
+printed as a TAP comment); its first 150 jobs under conservative run to completion;
+backfill.csv (easy) and its first 300 jobs (fcfs) give byte-identical schedules when
+replayed twice, in either clock mode.'
 
 . "${SHARNESS_SH:-/usr/share/sharness/sharness.sh}"
 
 ff_require_flux
-if ! command -v flux-fiction-run >/dev/null 2>&1; then
-	skip_all='flux-fiction-run is not on PATH (run through meson test, or set SHARNESS_BUILD_DIRECTORY to the meson build dir)'
-	test_done
-fi
+for cmd in flux-fiction-run flux-fiction-generate; do
+	if ! command -v $cmd >/dev/null 2>&1; then
+		skip_all="$cmd is not on PATH (run through meson test, or set SHARNESS_BUILD_DIRECTORY to the meson build dir)"
+		test_done
+	fi
+done
 command -v python3 >/dev/null 2>&1 && test_set_prereq PYTHON3
 
-TRACES=$FF_SHARED_DIR/traces
 MODEL=$SHARNESS_TEST_SRCDIR/scripts/sched-model.py
-T0=1546300800
+T0=1647216000
+
+# The generated workload: a Lublin-Feitelson trace for a 64-node machine (one SWF
+# processor = one node), seeded, so every run replays the same bytes.
+LUBLIN="--model lublin --jobs 600 --nodes 64 --load 0.9 --seed 7"
 
 # Runs live in the trash directory, as in t2000.
 RUNS=$PWD/runs
 mkdir -p "$RUNS"
 
-# experiment NAME TRACE NNODES POLICY [MAX_JOBS]: write NAME.toml (and NAME.json, the
-# Fluxion config selecting POLICY) for a machine of NNODES x 16 cores.
+# experiment NAME TRACE NNODES NCPUS POLICY [MAX_JOBS]: write NAME.toml (and NAME.json,
+# the Fluxion config selecting POLICY) for a machine of NNODES x NCPUS cores.
 experiment() {
-	echo "{\"sched-fluxion-qmanager\": {\"queue-policy\": \"$4\"}}" >"$1.json" &&
+	echo "{\"sched-fluxion-qmanager\": {\"queue-policy\": \"$5\"}}" >"$1.json" &&
 	{
 		echo '[flux_fiction]'
-		echo "job_traces = \"$TRACES/$2\""
+		echo "job_traces = \"$2\""
 		echo "nnodes = $3"
-		echo 'ncpus = 16'
+		echo "ncpus = $4"
 		echo "config_json = \"$1.json\""
-		test -z "$5" || echo "max_jobs = $5"
+		test -z "$6" || echo "max_jobs = $6"
 	} >"$1.toml"
 }
 
@@ -62,12 +68,14 @@ replay() {
 }
 
 
-# The schedule 10-backfill must get under easy on 30 nodes (as in t2000).
+# The schedule backfill.csv must get under easy on 6 nodes (derived in the trace's
+# comment; as in t2000).
 backfill_expected() {
-	ff_expect_jobs 1 1 0 0 480 &&
-	ff_expect_jobs 2 2 0 480 840 &&
-	ff_expect_jobs 3 8 0 0 180 &&
-	ff_expect_jobs 9 11 0 180 360
+	ff_expect_jobs 1 1 0 0 1000 &&
+	ff_expect_jobs 2 2 10 1000 1300 &&
+	ff_expect_jobs 3 3 20 20 520 &&
+	ff_expect_jobs 4 4 30 1300 1900 &&
+	ff_expect_jobs 5 5 40 520 620
 }
 
 
@@ -134,55 +142,58 @@ completed() {
 	} >&5
 }
 
-test_expect_success 'setup: experiments' '
-	experiment bf 10-backfill.csv 30 easy &&
-	experiment lub1000easy lublin_256.swf 256 easy 1000 &&
-	experiment lub300cons lublin_256.swf 256 conservative 300 &&
-	experiment lub300fcfs lublin_256.swf 256 fcfs 300
+test_expect_success 'setup: the generated trace (twice: the same bytes) and the experiments' '
+	flux-fiction-generate $LUBLIN -o lublin.swf &&
+	flux-fiction-generate $LUBLIN -o lublin2.swf &&
+	test_cmp lublin.swf lublin2.swf &&
+	test "$(grep -vc "^;" lublin.swf)" = 600 &&
+	experiment bf "$FF_TRACES/backfill.csv" 6 4 easy &&
+	experiment lub600easy lublin.swf 64 1 easy &&
+	experiment lub150cons lublin.swf 64 1 conservative 150 &&
+	experiment lub300fcfs lublin.swf 64 1 fcfs 300
 '
 
-test_expect_success PYTHON3 'the model (counts only and node-aware) gives 10-backfill its easy schedule' '
+test_expect_success PYTHON3 'the model (counts only and node-aware) gives backfill.csv its easy schedule' '
 	for mode in "" --node-aware; do
-		python3 "$MODEL" "$TRACES/10-backfill.csv" --nodes 30 --policy easy $mode |
+		python3 "$MODEL" "$FF_TRACES/backfill.csv" --nodes 6 --policy easy $mode |
 			awk -F, -v t0=$T0 "NR > 1 { print \$1 + 1, \$2 - t0 }" >model$mode.starts &&
-		printf "%s\n" "1 0" "2 480" "3 0" "4 0" "5 0" "6 0" "7 0" "8 0" \
-			"9 180" "10 180" "11 180" >model.expected &&
+		printf "%s\n" "1 0" "2 1000" "3 20" "4 1300" "5 520" >model.expected &&
 		test_cmp model.expected model$mode.starts || return 1
 	done
 '
 
-test_expect_success '10-backfill, easy, simulated time: the known schedule' '
+test_expect_success 'backfill, easy, simulated time: the known schedule' '
 	replay bf.sim bf &&
-	completed bf.sim 11 easy &&
+	completed bf.sim 5 easy &&
 	backfill_expected >bf.expected &&
 	ff_check_schedule "$RUNS/bf.sim" bf.expected
 '
-test_expect_success PYTHON3 '10-backfill, easy, simulated time: the instance clock is the simulated clock' '
+test_expect_success PYTHON3 'backfill, easy, simulated time: the instance clock is the simulated clock' '
 	jq -e ".faketime == true" "$RUNS/bf.sim/output/summary.json" >/dev/null &&
 	check_clock bf.sim sim
 '
-test_expect_success PYTHON3 '10-backfill, easy, simulated time: the node-aware model agrees on every job' '
-	python3 "$MODEL" "$TRACES/10-backfill.csv" --nodes 30 --policy easy --node-aware \
+test_expect_success PYTHON3 'backfill, easy, simulated time: the node-aware model agrees on every job' '
+	python3 "$MODEL" "$FF_TRACES/backfill.csv" --nodes 6 --policy easy --node-aware \
 		--compare "$RUNS/bf.sim/output/job_transitions.csv" >bf.model || {
 		sed "s/^/# /" bf.model >&5
 		false
 	}
 '
-test_expect_success '10-backfill, easy, --no-faketime: the same schedule' '
+test_expect_success 'backfill, easy, --no-faketime: the same schedule' '
 	replay bf.real bf --no-faketime &&
-	completed bf.real 11 easy &&
+	completed bf.real 5 easy &&
 	ff_check_schedule "$RUNS/bf.real" bf.expected
 '
-test_expect_success PYTHON3 '10-backfill, easy, --no-faketime: the instance clock is the wall clock' '
+test_expect_success PYTHON3 'backfill, easy, --no-faketime: the instance clock is the wall clock' '
 	jq -e ".faketime == false" "$RUNS/bf.real/output/summary.json" >/dev/null &&
 	check_clock bf.real real
 '
 
-test_expect_success 'determinism: 10-backfill (easy) twice with simulated time' '
+test_expect_success 'determinism: backfill (easy) twice with simulated time' '
 	replay bf.sim2 bf &&
 	same_times bf.sim bf.sim2
 '
-test_expect_success 'determinism: 10-backfill (easy) twice with --no-faketime' '
+test_expect_success 'determinism: backfill (easy) twice with --no-faketime' '
 	replay bf.real2 bf --no-faketime &&
 	same_times bf.real bf.real2
 '
@@ -199,23 +210,23 @@ test_expect_success 'determinism: lublin 300 jobs (fcfs) twice with --no-faketim
 	same_times fcfs.sim fcfs.real
 '
 
-test_expect_success 'conservative: lublin 300 jobs run to completion' '
-	replay cons lub300cons &&
-	completed cons 300 conservative
+test_expect_success 'conservative: lublin 150 jobs run to completion' '
+	replay cons lub150cons &&
+	completed cons 150 conservative
 '
 
-test_expect_success 'lublin 1000 jobs, easy: replay exits 0' '
-	replay easy lub1000easy &&
-	completed easy 1000 easy
+test_expect_success 'lublin 600 jobs, easy: replay exits 0' '
+	replay easy lub600easy &&
+	completed easy 600 easy
 '
 # Fluxion with its default queue-depth (32), as the model is told. The textbook model
 # (whole-node counts, no node placement) is shown for contrast: Fluxion reserves specific
 # nodes, so it backfills less than a spare-node count allows.
-test_expect_success PYTHON3 'lublin 1000 jobs, easy: the node-aware model agrees on >= 99% of start times' '
-	python3 "$MODEL" "$TRACES/lublin_256.swf" --nodes 256 --max-jobs 1000 --policy easy \
+test_expect_success PYTHON3 'lublin 600 jobs, easy: the node-aware model agrees on >= 99% of start times' '
+	python3 "$MODEL" lublin.swf --nodes 64 --policy easy \
 		--min-agreement 0 --compare "$RUNS/easy/output/job_transitions.csv" >easy.textbook &&
 	sed -n "s/^agreement: /# textbook EASY (counts only) agreement: /p" easy.textbook >&5 &&
-	python3 "$MODEL" "$TRACES/lublin_256.swf" --nodes 256 --max-jobs 1000 --policy easy \
+	python3 "$MODEL" lublin.swf --nodes 64 --policy easy \
 		--node-aware --queue-depth 32 --min-agreement 0.99 \
 		--compare "$RUNS/easy/output/job_transitions.csv" >easy.model
 	rc=$?

@@ -18,7 +18,9 @@
 #                        (default: <repo>/target/ff-staged, copied from
 #                        target/release by ff_stage_artifacts)
 #   FF_PATHS             paths.sh the flux-fiction-* scripts source
-#   FF_SHARED_DIR        the project's shared/ dir (default <repo>/../shared)
+#   FF_SHARED_DIR        the project's shared/ dir (default <repo>/../shared): not
+#                        part of the repository; when it has traces/, the SHARED
+#                        prereq is set and the optional cross-checks run
 #   FF_INSTANCE_TIMEOUT  seconds before the whole instance is killed (default 540)
 # POSIX sh: the scripts run under /bin/sh (dash).
 
@@ -35,6 +37,12 @@ FF_STAGED_DIR=$FF_REPO/target/ff-staged
 : "${FF_INSTANCE_TIMEOUT:=540}"
 export PATH FLUX_PREFIX FF_REPO FF_EMU_ARTIFACTS FF_SHARED_DIR FF_INSTANCE_TIMEOUT
 if test -n "$FF_PATHS"; then export FF_PATHS; fi
+
+# The tests' own traces (t/traces, see the comments at their tops). Anything else a
+# test replays it generates with flux-fiction-generate and a fixed seed.
+FF_TRACES=$SHARNESS_TEST_SRCDIR/traces
+# Only tests with the SHARED prereq may read $FF_SHARED_DIR: a fresh clone has none.
+if test -d "$FF_SHARED_DIR/traces"; then test_set_prereq SHARED; fi
 
 # Absolute path of the running script: sharness changes into the trash
 # directory before the script calls test_under_flux_instance.
@@ -150,13 +158,13 @@ ff_broker_rss() {
 }
 
 # Schedules of replays, for comparing with expected ones. Times are offsets from
-# FF_T0 (default 1546300800 = 2019-01-01T00:00:00Z, where the scenario traces start).
+# FF_T0 (default 1647216000 = 2022-03-14T00:00:00Z, where the t/traces scenarios start).
 
 # ff_schedule RUN_DIR: one line per job in trace order:
 #   TRACE_JOBID SUBMIT-t0 START-t0 FINISH-t0 RESULT
 # (NODELIST is a quoted field with commas; it is blanked before splitting.)
 ff_schedule() {
-	awk -F, -v t0="${FF_T0:-1546300800}" '
+	awk -F, -v t0="${FF_T0:-1647216000}" '
 		{ gsub(/"[^"]*"/, "L") }
 		NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 		{
