@@ -1,0 +1,193 @@
+#!/bin/sh
+test_description='workloads: generated traces, gzip-compressed traces and schedule.swf
+
+flux-fiction-generate makes the traces (fixed seeds). A 2,000-job uniform trace on
+32 nodes x 1 core replayed under fcfs starts every job when t/scripts/sched-model.py
+says. A small trace replayed plain and gzip-compressed gives the same schedule, and
+the model reads the compressed one too; a truncated gzip trace is refused, naming the
+file. Every replay writes output/schedule.swf: its records agree, field by field, with
+job_transitions.csv, and replaying a schedule.swf as a trace reproduces the schedule.'
+
+. "${SHARNESS_SH:-/usr/share/sharness/sharness.sh}"
+
+ff_require_flux
+for cmd in flux-fiction-run flux-fiction-generate; do
+	if ! command -v $cmd >/dev/null 2>&1; then
+		skip_all="$cmd is not on PATH (run through meson test, or set SHARNESS_BUILD_DIRECTORY to the meson build dir)"
+		test_done
+	fi
+done
+command -v python3 >/dev/null 2>&1 && test_set_prereq PYTHON3
+command -v gzip >/dev/null 2>&1 && test_set_prereq GZIP
+ff_stage_artifacts
+PREPARE=$FF_EMU_ARTIFACTS/flux-fiction-prepare
+test -x "$PREPARE" || error "flux-fiction-prepare is not in FF_EMU_ARTIFACTS=$FF_EMU_ARTIFACTS"
+
+MODEL=$SHARNESS_TEST_SRCDIR/scripts/sched-model.py
+
+# Runs live in the trash directory, as in t2000.
+RUNS=$PWD/runs
+mkdir -p "$RUNS"
+
+# experiment NAME TRACE NNODES NCPUS POLICY [EXTRA-TOML-LINE]: write NAME.toml (and
+# NAME.json, the Fluxion config selecting POLICY).
+experiment() {
+	echo "{\"sched-fluxion-qmanager\": {\"queue-policy\": \"$5\"}}" >"$1.json" &&
+	{
+		echo '[flux_fiction]'
+		echo "job_traces = \"$2\""
+		echo "nnodes = $3"
+		echo "ncpus = $4"
+		echo "config_json = \"$1.json\""
+		test -z "$6" || printf '%s\n' "$6"
+	} >"$1.toml"
+}
+
+# replay RUN EXPERIMENT: replay EXPERIMENT.toml into $RUNS/RUN; every job must complete.
+# The time it took is shown as a TAP comment.
+replay() {
+	rm -rf "$RUNS/$1"
+	_from=$(date +%s)
+	timeout 300 flux-fiction-run "$2.toml" --run-dir "$RUNS/$1" --quiet >"$1.out" 2>"$1.err"
+	_rc=$?
+	echo "# $1: flux-fiction-run $2.toml took $(($(date +%s) - _from)) s, exit $_rc" >&5
+	test "$_rc" = 0 || {
+		sed 's/^/#   /' "$1.err" "$RUNS/$1/output/failure.txt" 2>/dev/null
+		false
+	} >&5
+}
+
+# run_times RUN: the columns a replay must reproduce exactly (trace_idx,SUBMIT,START,FINISH).
+same_times() {
+	cut -d, -f1,4-6 "$RUNS/$1/output/job_transitions.csv" >"$1.times" &&
+	cut -d, -f1,4-6 "$RUNS/$2/output/job_transitions.csv" >"$2.times" &&
+	test_cmp "$1.times" "$2.times"
+}
+
+# swf_agrees RUN: every record of RUN's output/schedule.swf is what
+# flux-module/report/src/swf_schedule.rs makes of the job's job_transitions.csv row:
+# job number trace_idx + 1; submit, wait and run time from SUBMIT, START, FINISH rounded
+# to the nearest second (halves up) as instants after the header's UnixStartTime;
+# allocated and requested processors NCORES; requested time TIMELIMIT (-1 if none);
+# status from RESULT; every other field -1. Records in trace order, one per job.
+swf_agrees() {
+	python3 - "$RUNS/$1" >"$1.swfcheck" <<-\EOF || { sed 's/^/# /' "$1.swfcheck" >&5; false; }
+	import csv, sys
+	from decimal import Decimal, ROUND_FLOOR
+	run = sys.argv[1]
+	origin, records = None, []
+	for line in open(run + "/output/schedule.swf"):
+	    if line.startswith(";"):
+	        if line.startswith("; UnixStartTime:"):
+	            origin = Decimal(line.split(":", 1)[1].strip())
+	        continue
+	    records.append([int(f) for f in line.split()])
+	rows = list(csv.DictReader(open(run + "/output/job_transitions.csv")))
+	def seconds(text):  # nearest second, halves up
+	    return int((Decimal(text) + Decimal("0.5")).to_integral_value(rounding=ROUND_FLOOR))
+	def at(col, r):
+	    return seconds(Decimal(r[col]) - origin) if r[col] else None
+	status = {"completed": 1, "timeout": 0, "failed": 0, "canceled": 5, "not-run": -1}
+	bad = []
+	if origin is None:
+	    bad.append("no UnixStartTime in the header")
+	if len(records) != len(rows):
+	    bad.append(f"{len(records)} records for {len(rows)} jobs")
+	for r, rec in zip(rows, records):
+	    submit, start, finish = at("SUBMIT", r), at("START", r), at("FINISH", r)
+	    cores = int(r["NCORES"])
+	    want = [int(r["trace_idx"]) + 1, submit,
+	            -1 if start is None else start - submit,
+	            -1 if start is None or finish is None else finish - start,
+	            -1 if start is None else cores, -1, -1, cores,
+	            seconds(r["TIMELIMIT"]) if r["TIMELIMIT"] else -1, -1,
+	            status[r["RESULT"]]] + [-1] * 7
+	    if rec != want:
+	        bad.append(f"trace_idx {r['trace_idx']}: record {rec}, expected {want}")
+	print("\n".join(bad[:10]) or f"schedule.swf: {len(records)} records agree with job_transitions.csv")
+	sys.exit(1 if bad else 0)
+	EOF
+	sed 's/^/# /' "$1.swfcheck" >&5
+}
+
+# The generated workloads: a uniform trace of 2,000 jobs of 1..8 nodes on a 32-node
+# machine, offered load 0.85 (under strict fcfs, jobs queue: a mean wait of about 25
+# minutes); and a small one of 40 jobs of 1..8 nodes on 8 nodes x 2 cores, as sacct CSV.
+BIG="--model uniform --jobs 2000 --nodes 32 --max-nodes 8 --load 0.85 --seed 11"
+SMALL="--model uniform --jobs 40 --nodes 8 --cores-per-node 2 --load 0.9 --seed 5"
+
+test_expect_success 'setup: generate the traces' '
+	flux-fiction-generate $BIG -o big.swf &&
+	test "$(grep -vc "^;" big.swf)" = 2000 &&
+	flux-fiction-generate $SMALL -o small.csv &&
+	test "$(grep -v "^#" small.csv | wc -l)" = 41 &&
+	experiment big big.swf 32 1 fcfs &&
+	experiment small small.csv 8 2 easy
+'
+
+test_expect_success 'generated 2,000 jobs, fcfs: replay exits 0, every job completed' '
+	replay big big &&
+	jq -e ".jobs_total == 2000 and .jobs_completed == 2000 and .policy == \"fcfs\"" \
+		"$RUNS/big/output/summary.json" >/dev/null
+'
+test_expect_success PYTHON3 'generated 2,000 jobs, fcfs: the model agrees on every start time' '
+	python3 "$MODEL" big.swf --nodes 32 --policy fcfs \
+		--compare "$RUNS/big/output/job_transitions.csv" >big.model
+	rc=$?
+	sed "s/^/# /" big.model >&5
+	test $rc = 0
+'
+test_expect_success PYTHON3 'generated 2,000 jobs: schedule.swf agrees with job_transitions.csv' '
+	swf_agrees big
+'
+test_expect_success 'generated 2,000 jobs: its schedule.swf passes the pre-flight checks as a trace' '
+	cp "$RUNS/big/output/schedule.swf" big-schedule.swf &&
+	experiment big-schedule big-schedule.swf 32 1 fcfs &&
+	rm -rf big-schedule.run &&
+	"$PREPARE" big-schedule.toml --run-dir "$PWD/big-schedule.run" \
+		>big-schedule.out 2>big-schedule.err &&
+	test_cmp big-schedule.swf big-schedule.run/inputs/big-schedule.swf
+'
+
+test_expect_success 'small trace, plain: replay exits 0' '
+	replay small.plain small
+'
+test_expect_success GZIP 'small trace, gzip -k: the same schedule as plain' '
+	gzip -k small.csv &&
+	experiment small-gz small.csv.gz 8 2 easy &&
+	replay small.gz small-gz &&
+	same_times small.plain small.gz &&
+	jq -e ".trace_file | endswith(\"/inputs/small.csv.gz\")" \
+		"$RUNS/small.gz/output/summary.json" >/dev/null
+'
+test_expect_success GZIP,PYTHON3 'small trace, gzip: the node-aware model reads it and agrees' '
+	python3 "$MODEL" small.csv.gz --nodes 8 --policy easy --node-aware \
+		--compare "$RUNS/small.gz/output/job_transitions.csv" >small.model || {
+		sed "s/^/# /" small.model >&5
+		false
+	}
+'
+test_expect_success GZIP 'a truncated gzip trace: exit 1 within 30 s, naming the file' '
+	head -c $(($(wc -c <small.csv.gz) / 2)) small.csv.gz >cut.csv.gz &&
+	experiment cut cut.csv.gz 8 2 easy &&
+	rm -rf "$RUNS/cut" &&
+	from=$(date +%s) &&
+	test_expect_code 1 timeout 60 flux-fiction-run cut.toml --run-dir "$RUNS/cut" --quiet \
+		>cut.out 2>cut.err &&
+	took=$(($(date +%s) - from)) &&
+	sed "s/^/# cut.err: /" cut.err >&5 &&
+	test $took -le 30 &&
+	grep "cut\.csv\.gz" cut.err | grep -i "trunc"
+'
+
+test_expect_success PYTHON3 'small trace: schedule.swf agrees with job_transitions.csv' '
+	swf_agrees small.plain
+'
+test_expect_success 'small trace: schedule.swf replayed as a trace reproduces the schedule' '
+	cp "$RUNS/small.plain/output/schedule.swf" small-schedule.swf &&
+	experiment small-schedule small-schedule.swf 8 2 easy "swf_procs_per_node = 2" &&
+	replay small.swf small-schedule &&
+	same_times small.plain small.swf
+'
+
+test_done
