@@ -1,0 +1,37 @@
+# Replays for the broker tests: experiment configs and flux-fiction-run with a
+# diagnostic on failure. Runs live under $FF_RUNS (default: the trash directory's runs/).
+
+# ff_experiment NAME TRACE NNODES CORES FLUX_CONFIG_JSON [KEY = VALUE...]: write NAME.json
+# (the instance's Flux config) and NAME.toml (the experiment), extra lines appended.
+ff_experiment() {
+	_ff_name=$1 _ff_trace=$2 _ff_nodes=$3 _ff_cores=$4 _ff_json=$5
+	shift 5
+	echo "$_ff_json" >"$_ff_name.json" &&
+	{
+		echo '[flux_fiction]'
+		echo "job_traces = \"$_ff_trace\""
+		echo "nnodes = $_ff_nodes"
+		echo "ncpus = $_ff_cores"
+		echo "config_json = \"$_ff_name.json\""
+		for _ff_line in "$@"; do echo "$_ff_line"; done
+	} >"$_ff_name.toml"
+}
+
+# ff_replay RUN EXPERIMENT [flux-fiction-run options]: replay EXPERIMENT.toml into
+# $FF_RUNS/RUN (replacing it); the time it took is shown as a TAP comment, and on a
+# failure its error output and failure.txt.
+ff_replay() {
+	_ff_run=$1 _ff_exp=$2
+	shift 2
+	: "${FF_RUNS:=$PWD/runs}"
+	mkdir -p "$FF_RUNS" && rm -rf "${FF_RUNS:?}/$_ff_run" || return 1
+	_ff_from=$(date +%s)
+	timeout 600 flux-fiction-run "$_ff_exp.toml" --run-dir "$FF_RUNS/$_ff_run" --quiet "$@" \
+		>"$_ff_run.out" 2>"$_ff_run.err"
+	_ff_rc=$?
+	echo "# $_ff_run: flux-fiction-run $_ff_exp.toml${*:+ $*} took $(($(date +%s) - _ff_from)) s, exit $_ff_rc" >&5
+	test "$_ff_rc" = 0 || {
+		sed 's/^/#   /' "$_ff_run.err" "$FF_RUNS/$_ff_run/output/failure.txt" 2>/dev/null
+		false
+	} >&5
+}
