@@ -198,9 +198,20 @@ def simulate_nodes(jobs, nnodes, policy, queue_depth=None):
       followed by a barrier that waits until the scheduler is quiescent, so a full pass
       runs after each free, in trace order. Arrivals of a step make one pass.
     * Queue depth. A pass walks at most `queue_depth` jobs (qmanager's queue-depth,
-      default 32): allocated, reserved or not placed, each counts. If the last of them
-      was allocated or reserved and more jobs wait, another pass follows at once (it
-      starts again from the head of the queue). None walks the whole queue.
+      default 32): allocated, reserved or not placed, each counts. When it stops at that
+      depth with more jobs waiting, it is continued only if it "scheduled something"
+      (queue_policy_bf_base_impl.hpp, next_match_iter: is_scheduled()), and another pass
+      then follows at once, starting again from the head of the queue. That flag is set
+      by an allocation or a reservation and cleared by post_sched_loop, which the
+      qmanager's check watcher runs in every reactor iteration after one that scheduled
+      something. Each job's match is its own request to the resource module, answered
+      (with the stream's ENODATA after it) in later iterations, so the flag is cleared
+      between any two jobs' answers: at the end of a pass it says whether the *last* job
+      walked was allocated or reserved, and that is the rule here. (Taking "any job of
+      the pass" instead disagrees with Fluxion on deep queues, and counting reservations
+      that way would make every pass that reserves continue forever.) FCFS passes send
+      the first queue-depth jobs in one request and are continued when all of them
+      were allocated (queue_policy_fcfs_impl.hpp), which is the same rule.
     Returns (start time by trace_idx, node list by trace_idx).
     """
     for j in jobs:
