@@ -1,32 +1,60 @@
 #!/bin/bash
-# Benchmark: replay the first N jobs of the Lublin SWF log (256 nodes x 16 cores, one SWF
-# processor = one node) and report wall time, throughput, simulated-time speed-up and the
-# broker's peak memory, from each run's summary.json. Not a test: numbers depend on the
-# machine. The FCFS start times are checked against the independent model as a sanity check.
+# Benchmark: replay the first N jobs of a trace and report wall time, throughput,
+# simulated-time speed-up and the broker's peak memory, from each run's summary.json. Not a
+# test: numbers depend on the machine. The FCFS start times are checked against the
+# independent model as a sanity check.
+#
+# By default the trace is a Lublin-Feitelson workload made by flux-fiction-generate for a
+# 256-node machine (fixed seed, as many jobs as the largest N), replayed on 256 nodes x 16
+# cores, one SWF processor = one node. --trace replays any trace instead (SWF or sacct
+# CSV, plain or gzip), e.g. an archive log such as lublin_256.swf; give its machine with
+# --nodes, --cores-per-node and, for SWF, --procs-per-node.
 #
 # usage: t/scripts/benchmark.sh [--jobs 1000,10000] [--policy fcfs] [--no-faketime] [--keep DIR]
+#            [--trace FILE] [--nodes 256] [--cores-per-node 16] [--procs-per-node 1] [--seed 1]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-shared=${FF_SHARED_DIR:-$repo/../shared}
 run=${FLUX_FICTION_RUN:-$repo/build/flux-fiction-run}
-jobs=1000,10000 policy=fcfs extra=() keep=""
+generate=${FLUX_FICTION_GENERATE:-$repo/build/flux-fiction-generate}
+jobs=1000,10000 policy=fcfs extra=() keep="" trace="" nodes=256 cores=16 ppn=1 seed=1
+usage() {
+    echo "usage: $0 [--jobs N,M] [--policy fcfs|easy|conservative] [--no-faketime] [--keep DIR]" >&2
+    echo "       [--trace FILE] [--nodes N] [--cores-per-node N] [--procs-per-node N] [--seed N]" >&2
+    exit 2
+}
 while [ $# -gt 0 ]; do
     case "$1" in
         --jobs) jobs=$2; shift ;;
         --policy) policy=$2; shift ;;
         --no-faketime) extra+=(--no-faketime) ;;
         --keep) keep=$2; shift ;;
-        *) echo "usage: $0 [--jobs N,M] [--policy fcfs|easy|conservative] [--no-faketime] [--keep DIR]" >&2; exit 2 ;;
+        --trace) trace=$2; shift ;;
+        --nodes) nodes=$2; shift ;;
+        --cores-per-node) cores=$2; shift ;;
+        --procs-per-node) ppn=$2; shift ;;
+        --seed) seed=$2; shift ;;
+        *) usage ;;
     esac
     shift
 done
 [ -x "$run" ] || { echo "$run not found: build first (meson compile -C build)" >&2; exit 1; }
-trace=$shared/traces/lublin_256.swf
-[ -f "$trace" ] || { echo "$trace not found (set FF_SHARED_DIR)" >&2; exit 1; }
 work=${keep:-$(mktemp -d)}
 mkdir -p "$work"
 [ -n "$keep" ] || trap 'rm -rf "$work"' EXIT
+if [ -z "$trace" ]; then
+    [ -x "$generate" ] || { echo "$generate not found: build first (meson compile -C build)" >&2; exit 1; }
+    most=$(tr ',' '\n' <<<"$jobs" | sort -n | tail -1)
+    trace=$work/lublin-$nodes-seed$seed.swf
+    "$generate" --model lublin --nodes "$nodes" --jobs "$most" --seed "$seed" -o "$trace"
+    echo "trace: $("$generate" --version) --model lublin --nodes $nodes --jobs $most --seed $seed" >&2
+else
+    [ -f "$trace" ] || { echo "$trace not found" >&2; exit 1; }
+    trace=$(cd "$(dirname "$trace")" && pwd)/$(basename "$trace")
+    echo "trace: $trace" >&2
+fi
+model_format=()
+case "$trace" in *.swf | *.swf.gz) model_format=(--format swf) ;; esac
 
 echo "| jobs | policy | wall s | jobs/s | ms/job | steps | sim speed-up | broker peak RSS MiB | FCFS model agreement |"
 echo "|---:|---|---:|---:|---:|---:|---:|---:|---|"
@@ -36,8 +64,9 @@ for n in ${jobs//,/ }; do
     cat >"$cfg" <<EOT
 [flux_fiction]
 job_traces = "$trace"
-nnodes = 256
-ncpus = 16
+nnodes = $nodes
+ncpus = $cores
+swf_procs_per_node = $ppn
 max_jobs = $n
 config_json = "$policy.json"
 EOT
@@ -47,7 +76,8 @@ EOT
         echo "replay of $n jobs failed; see $work/run-$n.log" >&2; keep=1; exit 1; }
     agreement=-
     if [ "$policy" = fcfs ]; then
-        agreement=$(python3 "$here/sched-model.py" "$trace" --nodes 256 --max-jobs "$n" --policy fcfs \
+        agreement=$(python3 "$here/sched-model.py" "$trace" "${model_format[@]}" --nodes "$nodes" \
+            --procs-per-node "$ppn" --max-jobs "$n" --policy fcfs \
             --compare "$dir/output/job_transitions.csv" --min-agreement 0 | tail -1 | sed 's/agreement: //')
     fi
     jq -r --arg n "$n" --arg p "$policy" --arg a "$agreement" \
