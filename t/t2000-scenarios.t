@@ -210,16 +210,16 @@ test_expect_success 'backfill, easy: 3 and 5 backfill ahead of 2, which keeps +1
 '
 
 test_expect_success 'exclusive, shared nodes: replay on 3 x 4 (fcfs) exits 0' '
-	run_scenario shared "$FF_TRACES/exclusive.csv" 3 4 fcfs
+	run_scenario nonexclusive "$FF_TRACES/exclusive.csv" 3 4 fcfs
 '
 test_expect_success 'exclusive, shared nodes: two 2-core jobs a node, all six at t0' '
-	check_layout runs/shared.run "$FF_TRACES/exclusive.csv" 7 fcfs &&
+	check_layout runs/nonexclusive.run "$FF_TRACES/exclusive.csv" 7 fcfs &&
 	{
 		ff_expect_jobs 1 6 0 0 300 &&
 		ff_expect_jobs 7 7 0 300 360
-	} >shared.expected &&
-	ff_check_schedule runs/shared.run shared.expected &&
-	near runs/shared.run core_utilization_pct 87.5 1e-6
+	} >nonexclusive.expected &&
+	ff_check_schedule runs/nonexclusive.run nonexclusive.expected &&
+	near runs/nonexclusive.run core_utilization_pct 87.5 1e-6
 '
 test_expect_success 'exclusive, exclusive = true: replay on 3 x 4 (fcfs) exits 0' '
 	run_scenario exclusive "$FF_TRACES/exclusive.csv" 3 4 fcfs "exclusive = true"
@@ -272,12 +272,16 @@ test_expect_success 'a run directory whose path has a space' '
 
 # Cross-checks against the scenario traces of the project's shared directory, which a
 # clone of the repository does not have: one test, so that without it one line says so.
+# Only a SHARED test may name that directory (.ci/run checks).
+# shared_scenario NAME TRACE NNODES NCPUS POLICY EXTRA NJOBS: replay and check against
+# shared-NAME.expected.
 shared_scenario() {
-	run_scenario "shared-$1" "$FF_SHARED_DIR/traces/$2" $3 $4 $5 "$6" &&
-	check_layout "runs/shared-$1.run" "$FF_SHARED_DIR/traces/$2" $7 $5 &&
+	run_scenario "shared-$1" "$2" $3 $4 $5 "$6" &&
+	check_layout "runs/shared-$1.run" "$2" $7 $5 &&
 	ff_check_schedule "runs/shared-$1.run" "shared-$1.expected"
 }
 test_expect_success SHARED 'shared directory (FF_SHARED_DIR): its 10-* scenarios get their known schedules' '
+	S=$FF_SHARED_DIR/traces &&
 	FF_T0=1546300800 &&
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		ff_expect_jobs $i $i 0 $(((i - 1) * 360)) $((i * 360)) || return 1
@@ -304,12 +308,12 @@ test_expect_success SHARED 'shared directory (FF_SHARED_DIR): its 10-* scenarios
 		ff_expect_jobs 3 8 0 0 180 &&
 		ff_expect_jobs 9 11 0 180 360
 	} >shared-easy.expected &&
-	shared_scenario single 10-single-node.csv 1 16 fcfs "" 10 &&
-	shared_scenario gpu 10-gpu.csv 1 36 fcfs "ngpus = 2" 10 &&
-	shared_scenario multi 10-multi-node.csv 30 16 fcfs "" 10 &&
-	shared_scenario gaps 10-gaps.csv 1 16 fcfs "" 10 &&
-	shared_scenario fcfs 10-backfill.csv 30 16 fcfs "" 11 &&
-	shared_scenario easy 10-backfill.csv 30 16 easy "" 11 &&
+	shared_scenario single "$S/10-single-node.csv" 1 16 fcfs "" 10 &&
+	shared_scenario gpu "$S/10-gpu.csv" 1 36 fcfs "ngpus = 2" 10 &&
+	shared_scenario multi "$S/10-multi-node.csv" 30 16 fcfs "" 10 &&
+	shared_scenario gaps "$S/10-gaps.csv" 1 16 fcfs "" 10 &&
+	shared_scenario fcfs "$S/10-backfill.csv" 30 16 fcfs "" 11 &&
+	shared_scenario easy "$S/10-backfill.csv" 30 16 easy "" 11 &&
 	near runs/shared-multi.run node_utilization_pct 83.333333 1e-3 &&
 	near runs/shared-gpu.run gpu_utilization_pct 100 1e-6
 	rc=$?
