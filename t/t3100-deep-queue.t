@@ -69,6 +69,12 @@ test_expect_success 'easy, queue-depth 32: the replay completes with many more j
 	test "$deepest" -gt 100 &&
 	grep -q "confirming" "$FF_RUNS/easy/broker.log"
 '
+test_expect_success 'easy, queue-depth 32: broker.log holds only messages at the log level' '
+	log=$FF_RUNS/easy/broker.log &&
+	grep -q "ff-emu.info" "$log" &&
+	! grep -q "\.debug\[" "$log" &&
+	test "$(wc -c <"$log")" -lt 1000000
+'
 test_expect_success PYTHON3 'easy, queue-depth 32: the node-aware model agrees on every job' '
 	model_agrees easy 32
 '

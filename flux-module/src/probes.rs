@@ -26,7 +26,7 @@ const SYNC_TOPIC: &str = "sched.ff-emu-sync";
 #[derive(Default)]
 pub struct Probes {
     pub resources: Option<Future>,
-    pub queue_depth: Option<Future>,
+    pub continuation_rule: Option<Future>,
     pub alloc_query: Option<Future>,
     pub quiescent: Option<Future>,
     pub sync: Option<Future>,
@@ -66,20 +66,24 @@ pub fn resources(h: Flux, weak: Weak<RefCell<Replay>>) -> Result<Future, String>
     })
 }
 
-/// The smallest queue depth of the qmanager's queues.
-pub fn queue_depth(h: Flux, weak: Weak<RefCell<Replay>>) -> Result<Future, String> {
+/// When the qmanager continues a scheduling pass, from its queues' depths and policies.
+pub fn continuation_rule(h: Flux, weak: Weak<RefCell<Replay>>) -> Result<Future, String> {
     send(h, QMANAGER_STATS_TOPIC, weak, |r, f| {
-        let reply = decode::<QmanagerStats>(QMANAGER_STATS_TOPIC, &f).map(|s| s.min_queue_depth());
-        r.probes_mut().queue_depth = None;
+        let reply = decode::<QmanagerStats>(QMANAGER_STATS_TOPIC, &f).map(|s| s.continuation_rule());
+        r.probes_mut().continuation_rule = None;
         match &reply {
-            Ok(Some(depth)) => tracing::info!("scheduler queue depth {depth}"),
+            Ok(Some(rule)) => tracing::info!(
+                "scheduler queue depth {}: a pass past it is confirmed when it allocated {} or more jobs",
+                rule.queue_depth,
+                rule.min_allocations
+            ),
             Ok(None) => tracing::warn!("{QMANAGER_STATS_TOPIC}: no queues reported"),
             Err(e) => tracing::warn!(
                 "{e}: the barrier will confirm every scheduling pass that allocates (one more probe per step)"
             ),
         }
         let now = r.now();
-        r.engine().handle_queue_depth(reply, now);
+        r.engine().handle_continuation_rule(reply, now);
     })
 }
 

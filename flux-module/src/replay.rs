@@ -256,11 +256,11 @@ impl Replay {
                     self.engine.handle_quiescent(Err(e), now);
                 }
             },
-            Command::QueryQueueDepth => match probes::queue_depth(self.h, self.weak.clone()) {
-                Ok(f) => self.probes.queue_depth = Some(f),
+            Command::QueryContinuationRule => match probes::continuation_rule(self.h, self.weak.clone()) {
+                Ok(f) => self.probes.continuation_rule = Some(f),
                 Err(e) => {
                     let now = self.now();
-                    self.engine.handle_queue_depth(Err(e), now);
+                    self.engine.handle_continuation_rule(Err(e), now);
                 }
             },
             Command::QueryResources => match probes::resources(self.h, self.weak.clone()) {

@@ -51,9 +51,10 @@
 //!   count; the pre-flight check refuses such jobs before a run starts.
 //!
 //! A continuation is only possible when more jobs were pending than the smallest queue
-//! depth (read once from the qmanager's `stats-get`), and only after a pass allocated
-//! something, so a confirming round is sent only then: shallow queues cost nothing, and
-//! deep queues one sync and one probe more per step in which something started.
+//! depth, and only after a pass allocated something (a whole queue depth of jobs under
+//! fcfs); the qmanager's `stats-get`, read once, gives each queue's depth and policy. A
+//! confirming round is sent only then: shallow queues cost nothing, and deep queues one
+//! sync and one probe more per step in which a pass may have been continued.
 
 use std::collections::HashSet;
 

@@ -68,9 +68,9 @@ pub enum Command {
     SyncScheduler,
     /// Send `sched.quiescent`; answer with `Engine::handle_quiescent`.
     ProbeQuiescent,
-    /// Ask the scheduler for its queue depths (Fluxion's `sched-fluxion-qmanager.stats-get`);
-    /// answer with `Engine::handle_queue_depth`.
-    QueryQueueDepth,
+    /// Ask the scheduler for its queues' depths and policies (Fluxion's
+    /// `sched-fluxion-qmanager.stats-get`); answer with `Engine::handle_continuation_rule`.
+    QueryContinuationRule,
     /// Ask the scheduler which resources it manages; answer with `Engine::handle_resources`.
     QueryResources,
     /// A job left the system; its record is final.

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use emu_protocol::JobId;
 use emu_protocol::jobtap::{JobResult as TapResult, Transition, WatchedState};
-use emu_protocol::sched::{AllocQueryReply, QuiescentReply};
+use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
 use ff_inputs::{SimTime, SystemSpec, TraceError};
 use ff_report::{JobRecord, JobResult};
 
@@ -77,8 +77,8 @@ enum Stage {
     CheckingResources { since: f64 },
     /// Waiting for the first `sched.quiescent` answer.
     CheckingScheduler { since: f64 },
-    /// Waiting for the scheduler's queue depths.
-    CheckingQueueDepth { since: f64 },
+    /// Waiting for the scheduler's queue depths and policies.
+    CheckingContinuationRule { since: f64 },
     Stepping(Box<Step>),
     Over,
 }
@@ -96,9 +96,10 @@ pub struct Engine {
     /// scheduler counts as allocated once its frees have arrived.
     holding: HashSet<JobId>,
     busy: Footprint,
-    /// The smallest `queue-depth` of the scheduler's queues; None when it could not be
-    /// read (a scheduler other than Fluxion): every pass may then have a continuation.
-    queue_depth: Option<u64>,
+    /// When the scheduler continues a pass (from its queues' depths and policies); None
+    /// when it could not be read (a scheduler other than Fluxion): any pass that
+    /// allocates may then have a continuation.
+    continuation: Option<ContinuationRule>,
     stage: Stage,
     now: Option<SimTime>,
     progress: Progress,
@@ -117,7 +118,7 @@ impl Engine {
             early: HashMap::new(),
             holding: HashSet::new(),
             busy: Footprint::default(),
-            queue_depth: None,
+            continuation: None,
             stage: Stage::CheckingResources { since: f64::NAN },
             now: None,
             progress,
@@ -140,7 +141,7 @@ impl Engine {
         let since = match &self.stage {
             Stage::CheckingResources { since }
             | Stage::CheckingScheduler { since }
-            | Stage::CheckingQueueDepth { since } => *since,
+            | Stage::CheckingContinuationRule { since } => *since,
             Stage::Stepping(step) => step.started_mono,
             Stage::Over => return None,
         };
@@ -151,10 +152,6 @@ impl Engine {
         Progress { sim_time: self.now, ..self.progress }
     }
 
-    /// The queue depth the barrier works with, once the scheduler was asked.
-    pub fn queue_depth(&self) -> Option<u64> {
-        self.queue_depth
-    }
 
     pub fn is_over(&self) -> bool {
         matches!(self.stage, Stage::Over)
@@ -263,14 +260,14 @@ impl Engine {
         self.commands.push_back(Command::ProbeQuiescent);
     }
 
-    /// The scheduler's queue depths (`Ok(None)`: it has no queues to report). An error
-    /// means the scheduler is not Fluxion's qmanager; the barrier then confirms after
-    /// every pass that allocated something.
-    pub fn handle_queue_depth(&mut self, reply: Result<Option<u64>, String>, now: Now) {
-        if !matches!(self.stage, Stage::CheckingQueueDepth { .. }) {
+    /// When the scheduler continues its passes (`Ok(None)`: it reports no queues). An
+    /// error means the scheduler is not Fluxion's qmanager; the barrier then confirms
+    /// after every pass that allocated something.
+    pub fn handle_continuation_rule(&mut self, reply: Result<Option<ContinuationRule>, String>, now: Now) {
+        if !matches!(self.stage, Stage::CheckingContinuationRule { .. }) {
             return;
         }
-        self.queue_depth = reply.ok().flatten();
+        self.continuation = reply.ok().flatten();
         self.begin_next_step(now);
     }
 
@@ -283,8 +280,8 @@ impl Engine {
         match &mut self.stage {
             Stage::CheckingScheduler { .. } => match reply {
                 Ok(_) => {
-                    self.stage = Stage::CheckingQueueDepth { since: now.mono };
-                    self.commands.push_back(Command::QueryQueueDepth);
+                    self.stage = Stage::CheckingContinuationRule { since: now.mono };
+                    self.commands.push_back(Command::QueryContinuationRule);
                 }
                 Err(e) => self.fail(
                     format!(
@@ -307,8 +304,12 @@ impl Engine {
                 let held_before = (self.holding.len() as u64).saturating_sub(step.barrier.started);
                 let previous = step.barrier.last_quiescent.map_or(held_before, |q| q.alloc_current);
                 step.barrier.last_quiescent = Some(r);
-                let may_continue = self.queue_depth.is_none_or(|depth| step.barrier.pending_bound > depth);
-                if may_continue && r.alloc_current != previous {
+                let allocated = r.alloc_current.saturating_sub(previous);
+                let may_continue = match self.continuation {
+                    Some(rule) => step.barrier.pending_bound > rule.queue_depth && allocated >= rule.min_allocations,
+                    None => allocated > 0,
+                };
+                if may_continue {
                     step.barrier.confirmations += 1;
                     self.progress.confirming_probes += 1;
                     step.barrier.phase = BarrierPhase::SchedulerSync;
@@ -386,7 +387,7 @@ impl Engine {
         let what = match &self.stage {
             Stage::CheckingResources { .. } => "the scheduler's resource view".to_string(),
             Stage::CheckingScheduler { .. } => "the first sched.quiescent answer".to_string(),
-            Stage::CheckingQueueDepth { .. } => "the scheduler's queue depths".to_string(),
+            Stage::CheckingContinuationRule { .. } => "the scheduler's queue depths and policies".to_string(),
             Stage::Stepping(step) => format!("step {} ({})", self.progress.steps, step.barrier.phase.describe()),
             Stage::Over => return,
         };
@@ -686,10 +687,10 @@ impl Engine {
             let _ = writeln!(d, "last sched.quiescent: {:?}", b.last_quiescent);
             let _ = writeln!(
                 d,
-                "probes in this barrier: {} ({} confirming; scheduler queue depth {}, pending at most {})",
+                "probes in this barrier: {} ({} confirming; continuation rule {:?}, pending at most {})",
                 b.probes,
                 b.confirmations,
-                self.queue_depth.map_or_else(|| "unknown".to_string(), |q| q.to_string()),
+                self.continuation,
                 b.pending_bound
             );
         }

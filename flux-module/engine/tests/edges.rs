@@ -2,7 +2,7 @@
 //! machine, a wait that never ends, a job it did not submit, a cancel.
 
 use emu_protocol::JobId;
-use emu_protocol::sched::{AllocQueryReply, QuiescentReply};
+use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
 use ff_engine::{Command, Engine, EngineSettings, ExecResponse, Now, ResourceCounts, RunOutcome};
 use ff_inputs::{SimDuration, SimTime, SystemSpec, TraceJob};
 
@@ -76,7 +76,7 @@ fn a_wait_past_the_step_timeout_fails_with_what_was_awaited() {
     e.start(at(0.0));
     e.handle_resources(Ok(right_machine()), at(0.1));
     e.handle_quiescent(Ok(QuiescentReply { status: 0, alloc_current: 0 }), at(0.2));
-    e.handle_queue_depth(Ok(Some(32)), at(0.2));
+    e.handle_continuation_rule(Ok(Some(ContinuationRule { queue_depth: 32, min_allocations: 1 })), at(0.2));
     drain(&mut e);
     let deadline = e.deadline().expect("a step is waiting");
     assert!((deadline - 10.2).abs() < 1e-9, "{deadline}");
@@ -96,7 +96,7 @@ fn started() -> (Engine, JobId) {
     e.start(at(0.0));
     e.handle_resources(Ok(right_machine()), at(0.1));
     e.handle_quiescent(Ok(QuiescentReply { status: 0, alloc_current: 0 }), at(0.2));
-    e.handle_queue_depth(Ok(Some(32)), at(0.2));
+    e.handle_continuation_rule(Ok(Some(ContinuationRule { queue_depth: 32, min_allocations: 1 })), at(0.2));
     drain(&mut e);
     let id = JobId(42);
     e.handle_submitted(0, Ok(id), at(0.3));

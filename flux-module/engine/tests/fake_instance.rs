@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use emu_protocol::JobId;
 use emu_protocol::jobtap::{JobResult as TapResult, Transition, WatchedState};
-use emu_protocol::sched::{AllocQueryReply, QuiescentReply};
+use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
 use ff_engine::{Command, Engine, EngineSettings, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
 use ff_inputs::{SimDuration, SimTime, SystemSpec, TraceJob};
 use ff_report::{JobRecord, JobResult};
@@ -39,6 +39,9 @@ struct Fake {
     /// Allocations per pass before a continuation pass is due; None: no limit, and no
     /// queue depth to report (a scheduler other than Fluxion).
     depth: Option<u64>,
+    /// What the scheduler reports as the fewest allocations a continued pass makes
+    /// (its queue depth for fcfs, 1 for the backfilling policies).
+    min_allocations: u64,
     continuation: bool,
     free: u32,
     next_id: u64,
@@ -65,7 +68,7 @@ struct Outcome {
 
 impl Fake {
     fn new(nnodes: u32) -> Self {
-        Fake { nnodes, free: nnodes, next_id: 100, depth: Some(32), ..Fake::default() }
+        Fake { nnodes, free: nnodes, next_id: 100, depth: Some(32), min_allocations: 1, ..Fake::default() }
     }
 
     fn now(&mut self) -> Now {
@@ -175,9 +178,13 @@ impl Fake {
                     }
                     engine.handle_scheduler_sync();
                 }
-                Command::QueryQueueDepth => {
-                    let reply = self.depth.map(Some).ok_or_else(|| "Unknown service method".to_string());
-                    engine.handle_queue_depth(reply, now);
+                Command::QueryContinuationRule => {
+                    let min_allocations = self.min_allocations;
+                    let reply = self
+                        .depth
+                        .map(|queue_depth| Some(ContinuationRule { queue_depth, min_allocations }))
+                        .ok_or_else(|| "Unknown service method".to_string());
+                    engine.handle_continuation_rule(reply, now);
                 }
                 Command::ProbeQuiescent => {
                     self.probes += 1;
@@ -286,6 +293,15 @@ fn continuation_passes_are_waited_out_before_the_clock_moves() {
     // Answers 8, 16, 24, 30 each differ from the one before; 30 again ends the round.
     assert_eq!(o.probes, 1 + 5);
     assert_eq!(o.syncs, 5);
+
+    // Told that only passes allocating a whole depth are continued (fcfs), the round
+    // ends at the pass that allocated 6, one probe sooner, with the same schedule.
+    let mut fcfs = Fake::new(40);
+    fcfs.depth = Some(8);
+    fcfs.min_allocations = 8;
+    let o = fcfs.run(jobs.clone());
+    assert_eq!(starts(&o), vec![0; 30]);
+    assert_eq!(o.probes, 1 + 4);
 
     // Were the answers between passes taken as final, jobs would start a step late.
     let mut unlimited = Fake::new(40);

@@ -17,17 +17,37 @@ pub struct QmanagerStats {
     pub queues: BTreeMap<String, QueueStats>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct QueueStats {
+    /// `fcfs`, `easy`, `conservative`, `hybrid`.
+    pub policy: String,
     /// How many pending jobs one scheduling pass considers (`queue-depth`).
     pub queue_depth: u64,
 }
 
+/// When a scheduling pass may be continued by another in a later reactor iteration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContinuationRule {
+    /// Only a queue with more pending jobs than this has passes that stop early.
+    pub queue_depth: u64,
+    /// Only a pass that allocated at least this many jobs is continued: an fcfs pass
+    /// matches the first `queue_depth` jobs and is continued when all were allocated
+    /// (queue_policy_fcfs_impl.hpp); a backfilling pass, when its last job was allocated
+    /// or reserved (queue_policy_bf_base_impl.hpp, next_match_iter), and one that only
+    /// reserved changes nothing for the next.
+    pub min_allocations: u64,
+}
+
 impl QmanagerStats {
-    /// The smallest queue depth of any queue: a scheduling pass can end early, and be
-    /// continued in a later reactor iteration, only in a queue with more jobs than this.
-    pub fn min_queue_depth(&self) -> Option<u64> {
-        self.queues.values().map(|q| q.queue_depth).min()
+    /// The loosest rule over all queues, or None when no queue is reported.
+    pub fn continuation_rule(&self) -> Option<ContinuationRule> {
+        let queue_depth = self.queues.values().map(|q| q.queue_depth).min()?;
+        let min_allocations = self
+            .queues
+            .values()
+            .map(|q| if q.policy == "fcfs" { q.queue_depth } else { 1 })
+            .min()?;
+        Some(ContinuationRule { queue_depth, min_allocations })
     }
 }
 
@@ -64,14 +84,13 @@ mod tests {
     }
 
     #[test]
-    fn qmanager_stats_give_the_smallest_queue_depth() {
-        let s: QmanagerStats = serde_json::from_str(
-            r#"{"queues":{"default":{"policy":"easy","queue_depth":32,"max_queue_depth":1000000,
-                "action_counts":{"pending":3,"running":2}},"batch":{"queue_depth":8}}}"#,
-        )
-        .unwrap();
-        assert_eq!(s.min_queue_depth(), Some(8));
-        let none: QmanagerStats = serde_json::from_str(r#"{"queues":{}}"#).unwrap();
-        assert_eq!(none.min_queue_depth(), None);
+    fn qmanager_stats_give_the_loosest_continuation_rule() {
+        let rule = |json: &str| serde_json::from_str::<QmanagerStats>(json).unwrap().continuation_rule();
+        let fcfs = r#"{"queues":{"default":{"policy":"fcfs","queue_depth":32,"max_queue_depth":1000000,
+            "action_counts":{"pending":3,"running":2}}}}"#;
+        assert_eq!(rule(fcfs), Some(ContinuationRule { queue_depth: 32, min_allocations: 32 }));
+        let mixed = r#"{"queues":{"a":{"policy":"fcfs","queue_depth":16},"b":{"policy":"easy","queue_depth":64}}}"#;
+        assert_eq!(rule(mixed), Some(ContinuationRule { queue_depth: 16, min_allocations: 1 }));
+        assert_eq!(rule(r#"{"queues":{}}"#), None);
     }
 }
