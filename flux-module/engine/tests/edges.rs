@@ -26,6 +26,7 @@ fn one_job() -> Box<dyn Iterator<Item = Result<TraceJob, ff_inputs::TraceError>>
         nnodes: 1,
         cores_per_node: 4,
         gpus_per_node: 0,
+        storage_gib: 0,
     })))
 }
 

@@ -28,6 +28,7 @@ fn job(idx: u64, submit_s: i64, nodes: u32, elapsed_s: i64, limit_s: Option<i64>
         nnodes: nodes,
         cores_per_node: 16,
         gpus_per_node: 0,
+        storage_gib: 0,
     }
 }
 

@@ -145,6 +145,7 @@ mod tests {
             nnodes,
             cores_per_node: cores,
             gpus_per_node: gpus,
+            storage_gib: 0,
         }
     }
 

@@ -36,6 +36,7 @@ pub struct UnfitJob {
     pub nnodes: u32,
     pub cores_per_node: u32,
     pub gpus_per_node: u32,
+    pub storage_gib: u64,
 }
 
 /// Every job that can never fit (the first few listed), and the parse error that ended
@@ -68,6 +69,9 @@ impl fmt::Display for UnfitJobs {
                 "\n  {path}:{}: job {} asks for nnodes={} cores_per_node={} gpus_per_node={}",
                 job.line, job.trace_id, job.nnodes, job.cores_per_node, job.gpus_per_node
             )?;
+            if job.storage_gib > 0 {
+                write!(f, " storage_gib={} (the system has no rabbit storage)", job.storage_gib)?;
+            }
         }
         let left_out = self.total - self.listed.len() as u64;
         if left_out > 0 {
@@ -84,6 +88,7 @@ fn fits(job: &TraceJob, system: &SystemSpec) -> bool {
     job.nnodes <= system.nnodes
         && job.cores_per_node <= system.cores_per_node
         && job.gpus_per_node <= system.gpus_per_node
+        && job.storage_gib == 0
 }
 
 /// Reads the whole trace once (streaming) and summarizes it, or reports why it cannot be
@@ -116,6 +121,7 @@ pub fn preflight(cfg: &Config) -> Result<TraceSummary, PreflightError> {
                     nnodes: job.nnodes,
                     cores_per_node: job.cores_per_node,
                     gpus_per_node: job.gpus_per_node,
+                    storage_gib: job.storage_gib,
                 });
             }
         }
@@ -172,6 +178,17 @@ mod tests {
                  {path}:3: job 2 asks for nnodes=5 cores_per_node=16 gpus_per_node=0\n  \
                  {path}:4: job 3 asks for nnodes=1 cores_per_node=32 gpus_per_node=0"
             )
+        );
+    }
+
+    #[test]
+    fn storage_requests_need_a_system_with_storage() {
+        let text = "JobID,NNodes,NCPUS,Timelimit,Submit,Elapsed,RabbitGiB\n1,1,16,00:10:00,2019-01-01T00:00:00,00:06:00,100\n";
+        let (_file, cfg) = trace_file(text, TraceFormat::Sacct, SMALL);
+        let err = preflight(&cfg).unwrap_err().to_string();
+        assert!(
+            err.ends_with(":2: job 1 asks for nnodes=1 cores_per_node=16 gpus_per_node=0 storage_gib=100 (the system has no rabbit storage)"),
+            "{err}"
         );
     }
 

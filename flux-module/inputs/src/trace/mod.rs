@@ -10,6 +10,7 @@ mod error;
 mod fields;
 mod file;
 mod sacct;
+mod storage;
 mod swf;
 mod walltime;
 mod warnings;
@@ -75,6 +76,8 @@ pub struct TraceJob {
     pub nnodes: u32,
     pub cores_per_node: u32,
     pub gpus_per_node: u32,
+    /// Rabbit (near-node SSD) storage the job asks for, in whole GiB; 0 = none.
+    pub storage_gib: u64,
 }
 
 enum RowSource {

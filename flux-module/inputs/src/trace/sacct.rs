@@ -8,7 +8,7 @@
 //! `Submit` (naive ISO time, UTC) or `t_submit` (epoch seconds, preferred),
 //! `Elapsed` or `elapsed_s` (seconds, preferred), `Timelimit`, `NNodes`,
 //! `NCPUS` (cores of the whole job), `NGPUS` (GPUs of the whole job; required when the
-//! system has GPUs), `JobID` (optional).
+//! system has GPUs), `JobID` (optional), and the rabbit storage column ([`storage`]).
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDateTime;
 
 use super::fields::FieldSplitter;
+use super::storage;
 use super::walltime::{Walltime, parse_walltime};
 use super::file::TraceFile;
 use super::warnings::TraceWarnings;
@@ -34,6 +35,7 @@ struct Columns {
     nnodes: usize,
     ncpus: usize,
     ngpus: Option<usize>,
+    storage: Option<usize>,
 }
 
 pub(crate) struct SacctReader {
@@ -148,6 +150,19 @@ impl SacctReader {
             Some(c) if !self.fields.get(c).is_empty() => self.parse(c, parse_count)?,
             _ => 0,
         };
+        let storage_gib = match cols.storage {
+            Some(c) => {
+                let request = self.parse(c, storage::parse_gib)?;
+                if request.rounded_up {
+                    let (column, value) = (&self.header[c], self.fields.get(c));
+                    self.warnings.add(line, || {
+                        format!("{column} {value}: asking for {} GiB (storage is allocated in whole GiB)", request.gib)
+                    });
+                }
+                request.gib
+            }
+            None => 0,
+        };
         let trace_idx = self.next_idx;
         let trace_id = match cols.job_id {
             Some(c) if !self.fields.get(c).is_empty() => self.fields.get(c).to_string(),
@@ -176,7 +191,18 @@ impl SacctReader {
             self.warnings.add(line, || format!("run time {elapsed} s exceeds the time limit {limit} s"));
         }
         self.next_idx += 1;
-        Ok(TraceJob { trace_idx, line, trace_id, submit, elapsed, time_limit, nnodes, cores_per_node, gpus_per_node })
+        Ok(TraceJob {
+            trace_idx,
+            line,
+            trace_id,
+            submit,
+            elapsed,
+            time_limit,
+            nnodes,
+            cores_per_node,
+            gpus_per_node,
+            storage_gib,
+        })
     }
 }
 
@@ -212,6 +238,7 @@ impl Columns {
             nnodes: required("NNodes")?,
             ncpus: required("NCPUS")?,
             ngpus: find("NGPUS"),
+            storage: storage::find_column(header, path, line)?,
         };
         if columns.submit.is_none() && columns.t_submit.is_none() {
             return Err(missing("Submit (or t_submit)"));
@@ -287,6 +314,7 @@ mod tests {
                 nnodes: 2,
                 cores_per_node: 16,
                 gpus_per_node: 0,
+                storage_gib: 0,
             })]
         );
         assert!(warnings.is_empty());
@@ -377,6 +405,35 @@ mod tests {
         assert!(rows[0].as_ref().unwrap_err().contains("no NGPUS (required because the system has GPUs) column"));
         let (rows, _) = read("# only a comment\n");
         assert!(rows[0].as_ref().unwrap_err().contains("no header line"));
+    }
+
+    #[test]
+    fn storage_requests_in_gib() {
+        let (rows, warnings) = read(
+            "JobID,NNodes,NCPUS,Timelimit,Submit,Elapsed,NGPUS, RabbitGiB\n\
+             1,1,1,00:01:00,2020-01-22T08:06:46,00:01:00,0,15000\n\
+             2,1,1,00:01:00,2020-01-22T08:06:46,00:01:00,0,8154 GiB\n\
+             3,1,1,00:01:00,2020-01-22T08:06:46,00:01:00,0,\n\
+             4,1,1,00:01:00,2020-01-22T08:06:46,00:01:00,0,0.5GiB\n",
+        );
+        let storage: Vec<u64> = rows.into_iter().map(|row| row.unwrap().storage_gib).collect();
+        assert_eq!(storage, [15000, 8154, 0, 1]);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].ends_with(":5: RabbitGiB 0.5GiB: asking for 1 GiB (storage is allocated in whole GiB)"));
+    }
+
+    #[test]
+    fn bad_storage_values_and_gb_columns_name_file_line_and_column() {
+        let header = "JobID,NNodes,NCPUS,Timelimit,Submit,Elapsed,SSD_GiB\n";
+        let good = "1,1,1,00:01:00,2020-01-22T08:06:46,00:01:00,10\n";
+        let err = only_error(&format!("{header}{good}2,1,1,00:01:00,2020-01-22T08:06:46,00:01:00,-3\n"));
+        assert!(err.ends_with(":3: SSD_GiB: \"-3\": a storage request cannot be negative"), "{err}");
+        let err = only_error(&format!("{header}{good}2,1,1,00:01:00,2020-01-22T08:06:46,00:01:00,plenty\n"));
+        assert!(err.ends_with(":3: SSD_GiB: expected GiB such as 15000 or 15000GiB, found \"plenty\""), "{err}");
+        let err = only_error(&format!("{header}2,1,1,00:01:00,2020-01-22T08:06:46,00:01:00,15000GB\n"));
+        assert!(err.ends_with(":2: SSD_GiB: expected GiB such as 15000 or 15000GiB, found \"15000GB\": storage must be given in GiB, not \"GB\""), "{err}");
+        let err = only_error("# legacy\nJobID,NNodes,NCPUS,Timelimit,Submit,Elapsed,RabbitGB\n");
+        assert!(err.ends_with(":2: RabbitGB: GB-named storage columns are no longer supported; give the request in GiB in a column such as RabbitGiB"), "{err}");
     }
 
     #[test]

@@ -166,6 +166,8 @@ impl SwfReader {
             nnodes,
             cores_per_node: self.cores_per_node,
             gpus_per_node: 0,
+            // SWF has no field for storage.
+            storage_gib: 0,
         }))
     }
 
@@ -269,6 +271,7 @@ mod tests {
                 nnodes: 16,
                 cores_per_node: 4,
                 gpus_per_node: 0,
+                storage_gib: 0,
             }
         );
         assert_eq!(jobs[1].time_limit, Some(SimDuration::from_secs(60)));
