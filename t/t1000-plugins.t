@@ -305,8 +305,8 @@ test_expect_success 'bad module argument: empty value' '
 test_expect_success 'bad module argument: run-dir twice' '
 	bad_module_load "argument .run-dir. given twice" run-dir=/a run-dir=/b
 '
-test_expect_success 'bad module argument: faketime-file without run-dir' '
-	bad_module_load "argument .faketime-file. needs .run-dir." faketime-file=/tmp/ft
+test_expect_success 'bad module argument: faketime without run-dir' '
+	bad_module_load "argument .faketime. needs .run-dir." faketime=1
 '
 test_expect_success 'bad module argument: run-dir without a config file' '
 	bad_module_load "/nonexistent/config.toml" run-dir=/nonexistent

@@ -10,8 +10,8 @@
 //! carries its commands to Flux and Flux's answers back (one module per conversation).
 
 mod artifacts;
-mod clock_file;
 mod exec_service;
+mod instance_clock;
 mod jobtap_stream;
 mod probes;
 mod replay;
@@ -31,7 +31,7 @@ struct Module {
 fn setup(h: Flux, args: Vec<String>) -> flux_bindings::Result<Module> {
     let args = ff_engine::ModuleArgs::parse(&args).map_err(|e| FluxError::new(libc::EINVAL, e))?;
     let replay = match &args.run_dir {
-        Some(dir) => Some(replay::ReplayHandle::start(h, dir, args.faketime_file.as_deref())?),
+        Some(dir) => Some(replay::ReplayHandle::start(h, dir, args.faketime)?),
         None => None,
     };
     let status = status::StatusService::new(h, replay.as_ref().map(replay::ReplayHandle::weak))?;

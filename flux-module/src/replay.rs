@@ -20,7 +20,7 @@ use flux_bindings::handle::{NODEID_ANY, URGENCY_DEFAULT, submit_flags};
 use flux_bindings::{Flux, FluxError, Future, FutureRef, Timer};
 
 use crate::artifacts::Artifacts;
-use crate::clock_file::ClockFile;
+use crate::instance_clock::InstanceClock;
 use crate::exec_service::ExecService;
 use crate::jobtap_stream::JobtapStream;
 use crate::probes::{self, Probes};
@@ -44,7 +44,7 @@ pub struct Replay {
     setup: Option<Future>,
     deadline: Option<Timer>,
     artifacts: Option<Artifacts>,
-    clock: Option<ClockFile>,
+    clock: Option<InstanceClock>,
     state: RunState,
     exit_code: Option<i32>,
     error: Option<String>,
@@ -63,7 +63,7 @@ impl ReplayHandle {
     /// Reads and checks the run's config and trace (a bad one fails `flux module load`
     /// with the message), then starts the replay: hello to the job-manager as its exec
     /// service, open the jobtap stream, and hand over to the engine.
-    pub fn start(h: Flux, run_dir: &Path, faketime_file: Option<&Path>) -> flux_bindings::Result<Self> {
+    pub fn start(h: Flux, run_dir: &Path, faketime: bool) -> flux_bindings::Result<Self> {
         let cfg = Config::load(&run_dir.join(RUN_CONFIG)).map_err(config_error)?;
         for w in &cfg.warnings {
             tracing::warn!("{w}");
@@ -77,7 +77,7 @@ impl ReplayHandle {
             jobs_total: summary.jobs,
         };
         let engine = Engine::new(settings, Box::new(rows)).map_err(config_error)?;
-        let clock = faketime_file.map(ClockFile::new);
+        let clock = faketime.then(InstanceClock::new).transpose().map_err(config_error)?;
         let artifacts = Artifacts::create(&cfg, run_dir, summary.jobs, clock.is_some())
             .map_err(|e| FluxError::new(libc::EIO, format!("{}: {e}", cfg.output_dir.display())))?;
         tracing::info!(

@@ -9,15 +9,17 @@ use std::path::PathBuf;
 pub struct ModuleArgs {
     /// Run directory prepared by `flux-fiction-prepare` (holds `config.toml`); no replay without it.
     pub run_dir: Option<PathBuf>,
-    /// libfaketime timestamp file the module moves the instance's clock with.
-    pub faketime_file: Option<PathBuf>,
+    /// The broker runs under libfaketime with `FAKETIME` in its environment: the module
+    /// moves the instance's clock by changing that variable (`faketime=1`).
+    pub faketime: bool,
 }
 
-const USAGE: &str = "expected run-dir=DIR and optionally faketime-file=PATH";
+const USAGE: &str = "expected run-dir=DIR and optionally faketime=1";
 
 impl ModuleArgs {
     pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Self, String> {
         let mut parsed = ModuleArgs::default();
+        let mut faketime_seen = false;
         for arg in args {
             let arg = arg.as_ref();
             let Some((key, value)) = arg.split_once('=') else {
@@ -27,17 +29,24 @@ impl ModuleArgs {
                 return Err(format!("argument '{key}' has an empty value ({USAGE})"));
             }
             let value = percent_decode(value).ok_or_else(|| format!("argument '{key}' has a bad %-escape"))?;
-            let slot = match key {
-                "run-dir" => &mut parsed.run_dir,
-                "faketime-file" => &mut parsed.faketime_file,
+            let fresh = match key {
+                "run-dir" => parsed.run_dir.replace(PathBuf::from(value)).is_none(),
+                "faketime" => {
+                    parsed.faketime = match value.as_str() {
+                        "1" => true,
+                        "0" => false,
+                        _ => return Err(format!("argument 'faketime' must be 1 or 0, got '{value}'")),
+                    };
+                    !std::mem::replace(&mut faketime_seen, true)
+                }
                 _ => return Err(format!("unknown argument '{key}' ({USAGE})")),
             };
-            if slot.replace(PathBuf::from(value)).is_some() {
+            if !fresh {
                 return Err(format!("argument '{key}' given twice"));
             }
         }
-        if parsed.faketime_file.is_some() && parsed.run_dir.is_none() {
-            return Err(format!("argument 'faketime-file' needs 'run-dir' ({USAGE})"));
+        if parsed.faketime && parsed.run_dir.is_none() {
+            return Err(format!("argument 'faketime' needs 'run-dir' ({USAGE})"));
         }
         Ok(parsed)
     }
@@ -72,9 +81,10 @@ mod tests {
 
     #[test]
     fn known_keys_parse() {
-        let a = ModuleArgs::parse(&["run-dir=/r", "faketime-file=/r/ft"]).unwrap();
+        let a = ModuleArgs::parse(&["run-dir=/r", "faketime=1"]).unwrap();
         assert_eq!(a.run_dir, Some(PathBuf::from("/r")));
-        assert_eq!(a.faketime_file, Some(PathBuf::from("/r/ft")));
+        assert!(a.faketime);
+        assert!(!ModuleArgs::parse(&["run-dir=/r", "faketime=0"]).unwrap().faketime);
     }
 
     #[test]
@@ -91,6 +101,8 @@ mod tests {
         assert!(ModuleArgs::parse(&["run-dir"]).unwrap_err().contains("'run-dir'"));
         assert!(ModuleArgs::parse(&["run-dir="]).unwrap_err().contains("'run-dir'"));
         assert!(ModuleArgs::parse(&["run-dir=a", "run-dir=b"]).unwrap_err().contains("twice"));
-        assert!(ModuleArgs::parse(&["faketime-file=x"]).unwrap_err().contains("needs"));
+        assert!(ModuleArgs::parse(&["faketime=1"]).unwrap_err().contains("needs"));
+        assert!(ModuleArgs::parse(&["run-dir=a", "faketime=yes"]).unwrap_err().contains("1 or 0"));
+        assert!(ModuleArgs::parse(&["run-dir=a", "faketime=0", "faketime=0"]).unwrap_err().contains("twice"));
     }
 }

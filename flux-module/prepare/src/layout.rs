@@ -25,7 +25,7 @@ const OUTPUT: &str = "output";
 const R_FILE: &str = "instance/R.json";
 const BROKER_CONFIG: &str = "instance/conf/flux.toml";
 const CONFIG: &str = "config.toml";
-/// The timestamp file the broker's libfaketime reads and ff-emu moves forward.
+/// The first libfaketime offset, with which `flux-fiction-run` starts the broker.
 const FAKETIME_FILE: &str = "faketime";
 
 /// One input file and the name of its copy under `inputs/`.
@@ -79,7 +79,7 @@ pub fn create(cfg: &Config, run_dir: &Path) -> Result<PathBuf, PrepareError> {
     Ok(run_dir)
 }
 
-/// Writes the libfaketime timestamp file so that the instance's clock reads `seed` now
+/// Writes the libfaketime offset file so that the instance's clock reads `seed` now
 /// (and runs on from there), and returns its path.
 pub fn write_faketime_seed(run_dir: &Path, seed: SimTime) -> Result<PathBuf, PrepareError> {
     let path = run_dir.join(FAKETIME_FILE);
@@ -87,7 +87,7 @@ pub fn write_faketime_seed(run_dir: &Path, seed: SimTime) -> Result<PathBuf, Pre
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_micros() as i64)
         .unwrap_or_default();
-    write(&path, &faketime_offset(seed, real_now))?;
+    write(&path, &format!("{}\n", faketime_offset(seed, real_now)))?;
     Ok(path)
 }
 
