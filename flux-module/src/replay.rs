@@ -73,6 +73,8 @@ impl ReplayHandle {
         let settings = EngineSettings {
             system: cfg.system,
             exclusive: cfg.exclusive,
+            scheduler: cfg.scheduler_system(),
+            whole_node_requests: cfg.whole_node_requests(),
             step_timeout: cfg.step_timeout,
             jobs_total: summary.jobs,
         };

@@ -34,8 +34,13 @@ const DIAGNOSTIC_LIST: usize = 20;
 
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
+    /// The emulated machine, in whose units the run is accounted.
     pub system: SystemSpec,
     pub exclusive: bool,
+    /// What the scheduler manages (`Config::scheduler_system`), and whether jobs ask it
+    /// for whole nodes (`Config::whole_node_requests`).
+    pub scheduler: SystemSpec,
+    pub whole_node_requests: bool,
     /// Wall-clock seconds one step (or the start-up checks) may take.
     pub step_timeout: f64,
     /// Rows in the trace (from the pre-flight pass), for progress reports.
@@ -167,7 +172,7 @@ impl Engine {
             Ok(seen) => seen,
             Err(e) => return self.fail(format!("could not read the scheduler's resources: {e}"), String::new()),
         };
-        let sys = &self.settings.system;
+        let sys = &self.settings.scheduler;
         let nodes = u64::from(sys.nnodes);
         let want = ResourceCounts {
             nodes,
@@ -474,7 +479,7 @@ impl Engine {
         let mut count = 0;
         while let Some(trace) = self.arrivals.pop_at(t)? {
             let idx = trace.trace_idx;
-            let jobspec = ff_inputs::jobspec_json(&trace, self.settings.exclusive, &self.settings.system);
+            let jobspec = ff_inputs::jobspec_json(&trace, self.settings.whole_node_requests, &self.settings.scheduler);
             self.active.insert(idx, ActiveJob::new(trace));
             self.commands.push_back(Command::Submit { trace_idx: idx, jobspec });
             count += 1;

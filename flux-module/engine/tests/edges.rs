@@ -10,6 +10,8 @@ fn settings() -> EngineSettings {
     EngineSettings {
         system: SystemSpec { nnodes: 2, cores_per_node: 4, gpus_per_node: 0 },
         exclusive: false,
+        scheduler: SystemSpec { nnodes: 2, cores_per_node: 4, gpus_per_node: 0 },
+        whole_node_requests: false,
         step_timeout: 10.0,
         jobs_total: 1,
     }

@@ -106,6 +106,8 @@ impl Fake {
         let settings = EngineSettings {
             system: SystemSpec { nnodes: self.nnodes, cores_per_node: 16, gpus_per_node: 0 },
             exclusive: false,
+            scheduler: SystemSpec { nnodes: self.nnodes, cores_per_node: 16, gpus_per_node: 0 },
+            whole_node_requests: false,
             step_timeout: 60.0,
             jobs_total: jobs.len() as u64,
         };

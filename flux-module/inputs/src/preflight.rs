@@ -37,6 +37,8 @@ pub struct UnfitJob {
     pub cores_per_node: u32,
     pub gpus_per_node: u32,
     pub storage_gib: u64,
+    /// It fits, but takes part of a node, which `whole_node_graph` cannot schedule.
+    pub part_of_a_node: bool,
 }
 
 /// Every job that can never fit (the first few listed), and the parse error that ended
@@ -71,6 +73,9 @@ impl fmt::Display for UnfitJobs {
             )?;
             if job.storage_gib > 0 {
                 write!(f, " storage_gib={} (the system has no rabbit storage)", job.storage_gib)?;
+            }
+            if job.part_of_a_node {
+                write!(f, ": part of a node, but whole_node_graph needs jobs that take whole nodes (or exclusive = true)")?;
             }
         }
         let left_out = self.total - self.listed.len() as u64;
@@ -112,7 +117,8 @@ pub fn preflight(cfg: &Config) -> Result<TraceSummary, PreflightError> {
                 break;
             }
         };
-        if !fits(&job, &cfg.system) {
+        let part_of_a_node = cfg.whole_node_graph && !cfg.exclusive && job.cores_per_node < cfg.system.cores_per_node;
+        if !fits(&job, &cfg.system) || part_of_a_node {
             unfit.total += 1;
             if unfit.listed.len() < LISTED {
                 unfit.listed.push(UnfitJob {
@@ -122,6 +128,7 @@ pub fn preflight(cfg: &Config) -> Result<TraceSummary, PreflightError> {
                     cores_per_node: job.cores_per_node,
                     gpus_per_node: job.gpus_per_node,
                     storage_gib: job.storage_gib,
+                    part_of_a_node,
                 });
             }
         }
@@ -179,6 +186,27 @@ mod tests {
                  {path}:4: job 3 asks for nnodes=1 cores_per_node=32 gpus_per_node=0"
             )
         );
+    }
+
+    #[test]
+    fn a_whole_node_graph_refuses_jobs_that_take_part_of_a_node() {
+        let text = format!(
+            "{HEADER}1,2,32,00:10:00,2019-01-01T00:00:00,00:06:00
+2,1,8,00:10:00,2019-01-01T00:00:00,00:06:00
+"
+        );
+        let (_file, mut cfg) = trace_file(&text, TraceFormat::Sacct, SMALL);
+        cfg.whole_node_graph = true;
+        let err = preflight(&cfg).unwrap_err().to_string();
+        assert!(err.contains("1 job can never run"), "{err}");
+        assert!(
+            err.ends_with(":3: job 2 asks for nnodes=1 cores_per_node=8 gpus_per_node=0: part of a node, but \
+                           whole_node_graph needs jobs that take whole nodes (or exclusive = true)"),
+            "{err}"
+        );
+        // With exclusive jobs, every job takes whole nodes whatever it asks for.
+        cfg.exclusive = true;
+        assert_eq!(preflight(&cfg).unwrap().jobs, 2);
     }
 
     #[test]

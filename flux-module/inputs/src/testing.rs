@@ -15,6 +15,7 @@ pub(crate) fn config_for(path: &Path, format: TraceFormat, system: SystemSpec) -
         trace_format: format,
         system,
         exclusive: false,
+        whole_node_graph: false,
         config_json: None,
         flux_config: Default::default(),
         resource: ResourceSource::Synthetic,

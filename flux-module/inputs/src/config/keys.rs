@@ -77,6 +77,7 @@ pub(crate) const KEYS: &[KeySpec] = &[
     read("ncpus", PositiveInt),
     read("ngpus", NonNegativeInt),
     read("exclusive", Bool),
+    read("whole_node_graph", Bool),
     read("config_json", Path),
     read("resource_file", Path),
     read("resource_R", Path),

@@ -71,6 +71,11 @@ pub struct Config {
     pub system: SystemSpec,
     /// `exclusive` (default false): every job asks for whole nodes.
     pub exclusive: bool,
+    /// `whole_node_graph` (default false): the scheduler's resource graph has one core per
+    /// node and no GPUs, and every job asks for whole nodes of it; valid only with the
+    /// synthetic system, and (checked by the pre-flight pass) when every job takes whole
+    /// nodes of `system`, so the schedule is the same at a fraction of the matching cost.
+    pub whole_node_graph: bool,
     /// `config_json`: the file the Flux config came from, if any.
     pub config_json: Option<PathBuf>,
     /// The Flux config object read from `config_json` (empty when unset).
@@ -136,6 +141,13 @@ impl Config {
             Some(dir) => dir.to_path_buf(),
             None => settings.file().parent().unwrap_or(Path::new("/")).join(DEFAULT_OUTPUT_DIR),
         };
+        let whole_node_graph = settings.bool("whole_node_graph").unwrap_or(false);
+        if whole_node_graph && resource != ResourceSource::Synthetic {
+            return Err(settings.error(
+                "whole_node_graph",
+                "needs the synthetic system (nnodes, ncpus): a resource file's graph is loaded as it is".to_string(),
+            ));
+        }
         let swf = SwfOptions {
             procs_per_node: narrow(&settings, "swf_procs_per_node")?.unwrap_or(1),
             epoch: settings.float("swf_epoch").map(SimTime::from_secs_f64),
@@ -147,6 +159,7 @@ impl Config {
             trace_format,
             system,
             exclusive: settings.bool("exclusive").unwrap_or(false),
+            whole_node_graph,
             config_json,
             flux_config,
             resource,
@@ -158,6 +171,19 @@ impl Config {
             max_jobs: settings.int("max_jobs"),
             warnings,
         })
+    }
+}
+
+impl Config {
+    /// The system the scheduler manages: `system`, or with `whole_node_graph` its nodes
+    /// with one core each.
+    pub fn scheduler_system(&self) -> SystemSpec {
+        if self.whole_node_graph { self.system.whole_nodes() } else { self.system }
+    }
+
+    /// Whether every job asks the scheduler for whole nodes.
+    pub fn whole_node_requests(&self) -> bool {
+        self.exclusive || self.whole_node_graph
     }
 }
 
@@ -271,6 +297,26 @@ mod tests {
         assert_eq!(cfg.resource, ResourceSource::Synthetic);
         assert_eq!((cfg.step_timeout, cfg.faketime, cfg.faketime_start_lead), (60.0, true, 30.0));
         assert!(cfg.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_whole_node_graph_has_one_core_per_node_and_needs_the_synthetic_system() {
+        let (_dir, config) = experiment(&[
+            ("config.toml", "job_traces = \"t.csv\"\nnnodes = 3\nncpus = 16\nngpus = 2\nwhole_node_graph = true\n"),
+            ("t.csv", "JobID,NNodes,NCPUS,NGPUS,Timelimit,Submit,Elapsed\n1,1,16,2,00:10:00,2019-01-01T00:00:00,00:06:00\n"),
+        ]);
+        let cfg = Config::load(&config).unwrap();
+        assert_eq!(cfg.system, SystemSpec { nnodes: 3, cores_per_node: 16, gpus_per_node: 2 });
+        assert_eq!(cfg.scheduler_system(), SystemSpec { nnodes: 3, cores_per_node: 1, gpus_per_node: 0 });
+        assert!(cfg.whole_node_requests());
+
+        let (_dir, config) = experiment(&[
+            ("config.toml", "job_traces = \"t.csv\"\nresource_file = \"R.json\"\nwhole_node_graph = true\n"),
+            ("t.csv", TRACE),
+            ("R.json", r#"{"version": 1, "execution": {"R_lite": [{"rank": "0", "children": {"core": "0-3"}}]}}"#),
+        ]);
+        let err = Config::load(&config).unwrap_err().to_string();
+        assert!(err.contains("config.toml:3: whole_node_graph: needs the synthetic system"), "{err}");
     }
 
     #[test]

@@ -26,6 +26,14 @@ pub struct SystemSpec {
     pub gpus_per_node: u32,
 }
 
+impl SystemSpec {
+    /// The same nodes with one core and no GPUs each: what a job that takes whole nodes
+    /// needs the scheduler to see.
+    pub fn whole_nodes(&self) -> SystemSpec {
+        SystemSpec { nnodes: self.nnodes, cores_per_node: 1, gpus_per_node: 0 }
+    }
+}
+
 impl fmt::Display for SystemSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -57,7 +65,7 @@ pub enum SystemError {
 ///   flux-core does for a `resource.scheduling` path, so Fluxion schedules on the graph.
 pub fn resource_r(cfg: &Config) -> Result<Value, SystemError> {
     match &cfg.resource {
-        ResourceSource::Synthetic => Ok(rv1::synthetic(&cfg.system)),
+        ResourceSource::Synthetic => Ok(rv1::synthetic(&cfg.scheduler_system())),
         ResourceSource::Rv1(path) => {
             let r = read_json(path)?;
             if !rv1::is_rv1(&r) {
@@ -86,6 +94,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = config_for(&dir.path().join("t.csv"), TraceFormat::Sacct, SMALL);
         assert_eq!(resource_r(&cfg).unwrap()["execution"]["R_lite"][0]["rank"], "0-3");
+        cfg.whole_node_graph = true;
+        let coarse = resource_r(&cfg).unwrap();
+        assert_eq!(coarse["execution"]["R_lite"][0]["rank"], "0-3");
+        assert_eq!(coarse["execution"]["R_lite"][0]["children"], json!({"core": "0"}));
+        cfg.whole_node_graph = false;
 
         let graph = dir.path().join("g.json");
         std::fs::write(&graph, r#"{"graph": {"nodes": [], "edges": []}}"#).unwrap();
