@@ -7,6 +7,14 @@
 //! it must mark every node up although only one broker runs (`monitor-force-up`, which
 //! only exists as a module argument, given through flux-core's `[modules]` table).
 //! job-ingest is told not to hold submissions back for batching (`[ingest] batch-count`).
+//!
+//! Defaults for a long replay, each kept unless the user's Flux config sets it:
+//! * `[job-manager] inactive-num-limit = 1000`: ff-emu records a job when it becomes
+//!   inactive, so older inactive jobs are purged from the job-manager and the KVS (the
+//!   last 1000 stay for `flux jobs -a`). Without it the KVS job directory, and the work
+//!   of every commit that updates it, grows with every job the instance ever held.
+//! * `[heartbeat] period = "0.5s"`: the job-manager purges at most 100 jobs per
+//!   heartbeat; at the default 2 s that is 50 jobs a second, less than a replay finishes.
 
 use std::path::Path;
 
@@ -14,6 +22,9 @@ use serde_json::Value;
 
 use super::SystemError;
 use crate::config::Config;
+
+const INACTIVE_JOBS_KEPT: i64 = 1000;
+const HEARTBEAT_PERIOD: &str = "0.5s";
 
 /// TOML text of the broker config, with `resource.path = r_path` and `resource.noverify = true`.
 /// Other `[resource]` keys the user set are kept; a different `path` or a false `noverify`
@@ -70,9 +81,15 @@ pub fn broker_config(cfg: &Config, r_path: &Path) -> Result<String, SystemError>
 
     // job-ingest commits each submission at once instead of waiting 10 ms for more: a
     // replay step waits for its submissions, so the wait would be paid at every step.
-    let ingest = table.entry("ingest").or_insert_with(|| toml::Table::new().into());
-    let ingest = ingest.as_table_mut().ok_or_else(|| error("ingest", "must be an object".to_string()))?;
-    ingest.entry("batch-count").or_insert(1.into());
+    for (section, key, value) in [
+        ("ingest", "batch-count", toml::Value::from(1)),
+        ("job-manager", "inactive-num-limit", toml::Value::from(INACTIVE_JOBS_KEPT)),
+        ("heartbeat", "period", toml::Value::from(HEARTBEAT_PERIOD)),
+    ] {
+        let entry = table.entry(section).or_insert_with(|| toml::Table::new().into());
+        let entry = entry.as_table_mut().ok_or_else(|| error(section, "must be an object".to_string()))?;
+        entry.entry(key).or_insert(value);
+    }
     Ok(toml::to_string(&table).expect("a TOML table built from JSON always serializes"))
 }
 
@@ -115,5 +132,23 @@ mod tests {
         assert_eq!(toml["list"].as_array().map(Vec::len), Some(2));
         let err = to_toml(&json!({"a": [1, null]}), "x").unwrap_err();
         assert_eq!(err.0, "x.a[1]");
+    }
+
+    #[test]
+    fn replay_defaults_yield_to_the_users_config() {
+        use crate::testing::{SMALL, config_for};
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = config_for(&dir.path().join("t.csv"), crate::trace::TraceFormat::Sacct, SMALL);
+        let r = dir.path().join("R.json");
+        let t: toml::Table = broker_config(&cfg, &r).unwrap().parse().unwrap();
+        assert_eq!(t["job-manager"]["inactive-num-limit"].as_integer(), Some(1000));
+        assert_eq!(t["heartbeat"]["period"].as_str(), Some("0.5s"));
+        assert_eq!(t["ingest"]["batch-count"].as_integer(), Some(1));
+
+        let user = json!({"job-manager": {"inactive-num-limit": 5}, "heartbeat": {"period": "2s"}});
+        cfg.flux_config = user.as_object().unwrap().clone();
+        let t: toml::Table = broker_config(&cfg, &r).unwrap().parse().unwrap();
+        assert_eq!(t["job-manager"]["inactive-num-limit"].as_integer(), Some(5));
+        assert_eq!(t["heartbeat"]["period"].as_str(), Some("2s"));
     }
 }

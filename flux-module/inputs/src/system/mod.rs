@@ -131,7 +131,9 @@ mod tests {
         let text = broker_config(&cfg, Path::new("/run/instance/R.json")).unwrap();
         assert_eq!(
             text,
-            "[ingest]\nbatch-count = 1\n\n\
+            "[heartbeat]\nperiod = \"0.5s\"\n\n\
+             [ingest]\nbatch-count = 1\n\n\
+             [job-manager]\ninactive-num-limit = 1000\n\n\
              [modules.resource]\nargs = [\"noverify\", \"monitor-force-up\"]\n\n\
              [resource]\nexclude = \"0\"\nnoverify = true\npath = \"/run/instance/R.json\"\n\n\
              [sched-fluxion-qmanager]\nqueue-policy = \"easy\"\n"
