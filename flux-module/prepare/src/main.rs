@@ -75,4 +75,6 @@ fn print_facts(cfg: &Config, summary: &TraceSummary, faketime_file: Option<&Path
     println!("faketime_start_lead={}", cfg.faketime_start_lead);
     println!("faketime_file={}", faketime_file.map(|p| p.display().to_string()).unwrap_or_default());
     println!("step_timeout={}", cfg.step_timeout);
+    // The trace as the experiment names it (absolute); the run replays its copy in inputs/.
+    println!("trace={}", std::path::absolute(&cfg.job_traces).unwrap_or_else(|_| cfg.job_traces.clone()).display());
 }
