@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use ff_engine::{Progress, RunOutcome, StepSample};
 use ff_inputs::Config;
 use ff_report::{
-    JobRecord, PerNodeTrace, RunFacts, SummaryAccumulator, SwfHeader, SwfScheduleWriter, SystemCapacity,
+    JobRecord, PerNodeTrace, ProbeTimes, RunFacts, SummaryAccumulator, SwfHeader, SwfScheduleWriter, SystemCapacity,
     TransitionsWriter, UtilizationTimeline, write_summary,
 };
 
@@ -81,7 +81,13 @@ impl Artifacts {
         self.timeline.record(s.time.0, s.running, s.pending, s.busy_nodes, s.busy_cores, s.busy_gpus)
     }
 
-    pub fn finish(self, outcome: &RunOutcome, progress: &Progress, wall_seconds: f64) -> std::io::Result<()> {
+    pub fn finish(
+        self,
+        outcome: &RunOutcome,
+        progress: &Progress,
+        probes: &ProbeTimes,
+        wall_seconds: f64,
+    ) -> std::io::Result<()> {
         let exit_code = match outcome {
             RunOutcome::Replayed { exit_code } => *exit_code,
             RunOutcome::Failed { reason, diagnostic } => {
@@ -95,6 +101,7 @@ impl Artifacts {
         self.timeline.finish()?;
         let facts = RunFacts {
             steps: progress.steps,
+            probes: probes.clone(),
             wall_seconds,
             exit_code,
             broker_peak_rss_kb: broker_peak_rss_kb(),

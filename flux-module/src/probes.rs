@@ -108,6 +108,7 @@ pub fn quiescent(h: Flux, weak: Weak<RefCell<Replay>>) -> Result<Future, String>
 pub fn sync(h: Flux, weak: Weak<RefCell<Replay>>) -> Result<Future, String> {
     send(h, SYNC_TOPIC, weak, |r, _| {
         r.probes_mut().sync = None;
-        r.engine().handle_scheduler_sync();
+        let now = r.now();
+        r.engine().handle_scheduler_sync(now);
     })
 }

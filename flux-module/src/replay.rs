@@ -318,7 +318,7 @@ impl Replay {
             RunOutcome::Failed { reason, .. } => (1, Some(reason.clone())),
         };
         if let Some(artifacts) = self.artifacts.take() {
-            if let Err(e) = artifacts.finish(&outcome, &progress, wall) {
+            if let Err(e) = artifacts.finish(&outcome, &progress, self.engine.probe_times(), wall) {
                 tracing::error!("could not finish the run's artifacts: {e}");
             }
         }
@@ -328,8 +328,8 @@ impl Replay {
                  {} scheduler probes ({} confirming){}",
                 progress.finished,
                 progress.steps,
-                progress.probes,
-                progress.confirming_probes,
+                self.engine.probe_times().count,
+                self.engine.probe_times().confirming,
                 self.clock
                     .as_ref()
                     .map(|c| format!("; instance clock ahead of simulated time by at most {:.6} s", c.max_overrun()))

@@ -106,6 +106,8 @@ pub struct StepBarrier {
     pub started: u64,
     /// Jobs that may have been pending in the scheduler when its passes of this part began.
     pub pending_bound: u64,
+    /// Monotonic time the probe in flight was sent.
+    pub probe_sent: f64,
 }
 
 impl StepBarrier {
@@ -122,6 +124,7 @@ impl StepBarrier {
             confirmations: 0,
             started: 0,
             pending_bound: 0,
+            probe_sent: f64::NAN,
         }
     }
 

@@ -19,7 +19,7 @@ use emu_protocol::JobId;
 use emu_protocol::jobtap::{JobResult as TapResult, Transition, WatchedState};
 use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
 use ff_inputs::{SimTime, SystemSpec, TraceError};
-use ff_report::{JobRecord, JobResult};
+use ff_report::{JobRecord, JobResult, ProbeTimes};
 
 use crate::barrier::{BarrierPhase, StepBarrier};
 use crate::clock::{Arrivals, Completions, TraceRows};
@@ -57,10 +57,6 @@ pub struct Progress {
     /// Finished other than by completing.
     pub not_completed: u64,
     pub steps: u64,
-    /// `sched.quiescent` probes sent, and how many of them only confirmed that no
-    /// continuation pass followed the previous answer (see `barrier.rs`).
-    pub probes: u64,
-    pub confirming_probes: u64,
     pub sim_time: Option<SimTime>,
 }
 
@@ -105,6 +101,7 @@ pub struct Engine {
     /// when it could not be read (a scheduler other than Fluxion): any pass that
     /// allocates may then have a continuation.
     continuation: Option<ContinuationRule>,
+    probe_times: ProbeTimes,
     stage: Stage,
     now: Option<SimTime>,
     progress: Progress,
@@ -124,6 +121,7 @@ impl Engine {
             holding: HashSet::new(),
             busy: Footprint::default(),
             continuation: None,
+            probe_times: ProbeTimes::default(),
             stage: Stage::CheckingResources { since: f64::NAN },
             now: None,
             progress,
@@ -157,6 +155,11 @@ impl Engine {
         Progress { sim_time: self.now, ..self.progress }
     }
 
+
+    /// How long the scheduler took to answer each step's probes.
+    pub fn probe_times(&self) -> &ProbeTimes {
+        &self.probe_times
+    }
 
     pub fn is_over(&self) -> bool {
         matches!(self.stage, Stage::Over)
@@ -254,14 +257,14 @@ impl Engine {
 
     /// The scheduler answered the sync request. Only a timeout (the step's deadline) is a
     /// failure: an error reply proves the scheduler's reactor dispatched it just the same.
-    pub fn handle_scheduler_sync(&mut self) {
+    pub fn handle_scheduler_sync(&mut self, now: Now) {
         let Stage::Stepping(step) = &mut self.stage else { return };
         if step.barrier.phase != BarrierPhase::SchedulerSync {
             return;
         }
         step.barrier.phase = BarrierPhase::Quiescent;
         step.barrier.probes += 1;
-        self.progress.probes += 1;
+        step.barrier.probe_sent = now.mono;
         self.commands.push_back(Command::ProbeQuiescent);
     }
 
@@ -304,6 +307,8 @@ impl Engine {
                     Ok(r) => r,
                     Err(e) => return self.fail(format!("sched.quiescent failed: {e}"), self.diagnostic(now)),
                 };
+                let b = &step.barrier;
+                self.probe_times.add(b.pending_bound, now.mono - b.probe_sent, b.confirmations > 0);
                 // What the scheduler held before this part's passes: everything the
                 // emulator holds, less the jobs it started in this part.
                 let held_before = (self.holding.len() as u64).saturating_sub(step.barrier.started);
@@ -316,7 +321,6 @@ impl Engine {
                 };
                 if may_continue {
                     step.barrier.confirmations += 1;
-                    self.progress.confirming_probes += 1;
                     step.barrier.phase = BarrierPhase::SchedulerSync;
                     self.commands.push_back(Command::SyncScheduler);
                     return;

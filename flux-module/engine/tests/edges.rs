@@ -112,7 +112,7 @@ fn started() -> (Engine, JobId) {
     };
     e.handle_transitions(&[sched], at(0.4));
     e.handle_alloc_query(Ok(AllocQueryReply { queue_length: 0, alloc_pending: 1, running: 0 }));
-    e.handle_scheduler_sync();
+    e.handle_scheduler_sync(at(0.45));
     e.handle_quiescent(Ok(QuiescentReply { status: 0, alloc_current: 2 }), at(0.5));
     drain(&mut e);
     e.handle_start_request(id, Some(0), vec![1], at(0.6));

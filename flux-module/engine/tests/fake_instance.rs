@@ -65,6 +65,7 @@ struct Outcome {
     finished: RunOutcome,
     probes: u64,
     syncs: u64,
+    probe_times: ff_report::ProbeTimes,
 }
 
 impl Fake {
@@ -179,7 +180,7 @@ impl Fake {
                     if self.dirty {
                         self.schedule();
                     }
-                    engine.handle_scheduler_sync();
+                    engine.handle_scheduler_sync(now);
                 }
                 Command::QueryContinuationRule => {
                     let min_allocations = self.min_allocations;
@@ -209,7 +210,8 @@ impl Fake {
                 Command::StepDone(s) => steps.push(s),
                 Command::Finished(finished) => {
                     records.sort_by_key(|r| r.trace_idx);
-                    return Outcome { records, steps, clock, finished, probes: self.probes, syncs: self.syncs };
+                    let probe_times = engine.probe_times().clone();
+                    return Outcome { records, steps, clock, finished, probes: self.probes, syncs: self.syncs, probe_times };
                 }
             }
         }
@@ -296,6 +298,10 @@ fn continuation_passes_are_waited_out_before_the_clock_moves() {
     // Answers 8, 16, 24, 30 each differ from the one before; 30 again ends the round.
     assert_eq!(o.probes, 1 + 5);
     assert_eq!(o.syncs, 5);
+    // The start-up probe is not a step's; the four after the first confirm it. All were
+    // sent with 30 jobs pending at most.
+    assert_eq!((o.probe_times.count, o.probe_times.confirming), (5, 4));
+    assert_eq!(o.probe_times.by_pending.iter().map(|b| (b.pending_max, b.count)).collect::<Vec<_>>(), [(32, 5)]);
 
     // Told that only passes allocating a whole depth are continued (fcfs), the round
     // ends at the pass that allocated 6, one probe sooner, with the same schedule.

@@ -16,6 +16,7 @@
 mod atomic_file;
 mod job;
 mod pernode;
+mod probe_times;
 mod row_order;
 mod seconds;
 mod summary;
@@ -26,6 +27,7 @@ mod utilization_plot;
 
 pub use job::{JobRecord, JobResult, SystemCapacity};
 pub use pernode::PerNodeTrace;
+pub use probe_times::{ProbeBucket, ProbeTimes};
 pub use seconds::{format_micros_as_seconds, micros_to_seconds};
 pub use summary::{
     BoundedSlowdown, MeanMax, RunFacts, SLOWDOWN_TAU_SECONDS, SUMMARY_VERSION, Summary,

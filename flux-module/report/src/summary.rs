@@ -11,6 +11,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::atomic_file::write_atomically;
+use crate::probe_times::ProbeTimes;
 use crate::seconds::micros_to_seconds;
 use crate::{JobRecord, JobResult, SystemCapacity};
 
@@ -39,6 +40,7 @@ pub struct RunFacts {
     pub faketime: bool,
     /// Peak resident memory of the broker process (all modules), when measured.
     pub broker_peak_rss_kb: Option<u64>,
+    pub probes: ProbeTimes,
 }
 
 /// Mean and maximum of a per-job quantity; both null when no job qualified.
@@ -85,6 +87,8 @@ pub struct Summary {
     pub makespan_seconds: f64,
     pub node_utilization_pct: Option<f64>,
     pub policy: Option<String>,
+    /// `sched.quiescent` answer times by pending jobs.
+    pub probes: ProbeTimes,
     /// Last job event (submit, start or finish) − first submit.
     pub sim_seconds: f64,
     /// Simulated seconds per wall-clock second; null when no wall time was measured.
@@ -224,6 +228,7 @@ impl SummaryAccumulator {
             makespan_seconds: micros_to_seconds(makespan),
             node_utilization_pct: utilization(self.node_micros, u64::from(self.system.nnodes)),
             policy: facts.policy,
+            probes: facts.probes,
             sim_seconds,
             speedup: (facts.wall_seconds > 0.0).then(|| round6(sim_seconds / facts.wall_seconds)),
             steps: facts.steps,
@@ -281,7 +286,7 @@ impl RunningMeanMax {
 }
 
 /// Six decimals, like every other number in the run directory; also keeps files diffable.
-fn round6(value: f64) -> f64 {
+pub(crate) fn round6(value: f64) -> f64 {
     (value * 1e6).round() / 1e6
 }
 
@@ -521,7 +526,7 @@ mod tests {
         let mut sorted = top_level_keys.clone();
         sorted.sort_unstable();
         assert_eq!(top_level_keys, sorted);
-        assert_eq!(top_level_keys.len(), 28);
+        assert_eq!(top_level_keys.len(), 29);
 
         let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed["version"], 1);
