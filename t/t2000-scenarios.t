@@ -167,9 +167,12 @@ test_expect_success 'gpu: 3 waits for a GPU though cores are free; 5 for a core 
 	} >gpu.expected &&
 	ff_check_schedule runs/gpu.run gpu.expected
 '
-test_expect_success 'gpu: GPU utilization 83.333333, core utilization 77.083333, NGPUS as asked' '
+# Nodes shared by jobs count once: node A is busy 0-720 s, node B 0-600 s and 600-720 s.
+test_expect_success 'gpu: GPU utilization 83.333333, core 77.083333, node 100 (shared nodes once), NGPUS as asked' '
 	near runs/gpu.run gpu_utilization_pct 83.333333 1e-3 &&
 	near runs/gpu.run core_utilization_pct 77.083333 1e-3 &&
+	near runs/gpu.run node_utilization_pct 100 1e-6 &&
+	test "$(cut -d, -f4 runs/gpu.run/output/utilization.csv | sort -n | tail -1)" = 2 &&
 	printf "%s\n" 2 2 1 1 0 >gpu.ngpus &&
 	column runs/gpu.run NGPUS >gpu.ngpus.actual &&
 	test_cmp gpu.ngpus gpu.ngpus.actual

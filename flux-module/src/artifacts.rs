@@ -102,6 +102,7 @@ impl Artifacts {
         let facts = RunFacts {
             steps: progress.steps,
             probes: probes.clone(),
+            busy_node_micros: Some(progress.node_micros),
             wall_seconds,
             exit_code,
             broker_peak_rss_kb: broker_peak_rss_kb(),

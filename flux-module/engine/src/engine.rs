@@ -25,6 +25,7 @@ use crate::barrier::{BarrierPhase, StepBarrier};
 use crate::clock::{Arrivals, Completions, TraceRows};
 use crate::command::{Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
 use crate::job::{ActiveJob, Footprint, JobPhase};
+use crate::occupancy::Occupancy;
 
 /// Signal numbers reported as the wait status of jobs the emulator "kills".
 const SIGKILL: i32 = 9;
@@ -58,6 +59,8 @@ pub struct Progress {
     pub not_completed: u64,
     pub steps: u64,
     pub sim_time: Option<SimTime>,
+    /// Busy node-microseconds so far, each node counted once however many jobs share it.
+    pub node_micros: i128,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +99,7 @@ pub struct Engine {
     /// Every job with a start request whose INACTIVE has not been seen: what the
     /// scheduler counts as allocated once its frees have arrived.
     holding: HashSet<JobId>,
-    busy: Footprint,
+    occupancy: Occupancy,
     /// When the scheduler continues a pass (from its queues' depths and policies); None
     /// when it could not be read (a scheduler other than Fluxion): any pass that
     /// allocates may then have a continuation.
@@ -111,6 +114,7 @@ pub struct Engine {
 impl Engine {
     pub fn new(settings: EngineSettings, rows: TraceRows) -> Result<Self, TraceError> {
         let progress = Progress { jobs_total: settings.jobs_total, ..Progress::default() };
+        let occupancy = Occupancy::new(settings.system.nnodes);
         Ok(Engine {
             settings,
             arrivals: Arrivals::new(rows)?,
@@ -119,7 +123,7 @@ impl Engine {
             by_id: HashMap::new(),
             early: HashMap::new(),
             holding: HashSet::new(),
-            busy: Footprint::default(),
+            occupancy,
             continuation: None,
             probe_times: ProbeTimes::default(),
             stage: Stage::CheckingResources { since: f64::NAN },
@@ -152,7 +156,7 @@ impl Engine {
     }
 
     pub fn progress(&self) -> Progress {
-        Progress { sim_time: self.now, ..self.progress }
+        Progress { sim_time: self.now, node_micros: self.occupancy.node_micros(), ..self.progress }
     }
 
 
@@ -356,7 +360,7 @@ impl Engine {
         let idx = job.trace.trace_idx;
         let footprint = Footprint::of(&job.trace, self.settings.exclusive, &self.settings.system);
         self.by_id.insert(id, idx);
-        self.busy = add(self.busy, footprint);
+        self.occupancy.take(&job.nodelist, footprint);
         self.completions.push(end, idx);
         self.progress.started += 1;
         self.commands.push_back(Command::Respond { id, response: ExecResponse::Start });
@@ -375,7 +379,7 @@ impl Engine {
         job.phase = JobPhase::Released { start, finish };
         let status = if kind == "timeout" { SIGKILL } else { SIGTERM };
         let footprint = Footprint::of(&job.trace, self.settings.exclusive, &self.settings.system);
-        self.busy = sub(self.busy, footprint);
+        self.occupancy.give_back(&job.nodelist, footprint);
         self.commands.push_back(Command::Respond { id, response: ExecResponse::Finish { status } });
         self.commands.push_back(Command::Respond { id, response: ExecResponse::Release });
         self.advance_barrier(now);
@@ -422,6 +426,7 @@ impl Engine {
             },
         };
         self.now = Some(next);
+        self.occupancy.advance_to(next);
         self.progress.steps += 1;
         self.commands.push_back(Command::SetClock(next));
         self.stage = Stage::Stepping(Box::new(Step {
@@ -455,7 +460,7 @@ impl Engine {
             let status = if timeout { SIGKILL } else { 0 };
             self.commands.push_back(Command::Respond { id, response: ExecResponse::Finish { status } });
             self.commands.push_back(Command::Respond { id, response: ExecResponse::Release });
-            self.busy = sub(self.busy, footprint);
+            self.occupancy.give_back(&job.nodelist, footprint);
             return Some(id);
         }
         None
@@ -546,9 +551,9 @@ impl Engine {
             time: step.time,
             running,
             pending: self.active.len() as u64 - running,
-            busy_nodes: self.busy.nodes,
-            busy_cores: self.busy.cores,
-            busy_gpus: self.busy.gpus,
+            busy_nodes: self.occupancy.busy().nodes,
+            busy_cores: self.occupancy.busy().cores,
+            busy_gpus: self.occupancy.busy().gpus,
         };
         self.commands.push_back(Command::StepDone(sample));
         self.early.clear();
@@ -613,7 +618,7 @@ impl Engine {
                         // Ended by something other than the emulator (e.g. an exception it
                         // did not see): its resources are gone all the same.
                         let footprint = Footprint::of(&job.trace, self.settings.exclusive, &self.settings.system);
-                        self.busy = sub(self.busy, footprint);
+                        self.occupancy.give_back(&job.nodelist, footprint);
                     }
                     self.record_done(job, result, t.exception.clone(), Some(t.t));
                 }
@@ -745,14 +750,4 @@ fn list_ids(what: &str, ids: &HashSet<JobId>, by_id: &HashMap<JobId, u64>) -> St
     format!("{what} ({}): {}{tail}", v.len(), shown.join(", "))
 }
 
-fn add(a: Footprint, b: Footprint) -> Footprint {
-    Footprint { nodes: a.nodes + b.nodes, cores: a.cores + b.cores, gpus: a.gpus + b.gpus }
-}
 
-fn sub(a: Footprint, b: Footprint) -> Footprint {
-    Footprint {
-        nodes: a.nodes.saturating_sub(b.nodes),
-        cores: a.cores.saturating_sub(b.cores),
-        gpus: a.gpus.saturating_sub(b.gpus),
-    }
-}

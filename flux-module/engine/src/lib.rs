@@ -14,6 +14,7 @@ mod engine;
 mod faketime;
 mod job;
 mod module_args;
+mod occupancy;
 
 pub use command::{Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
 pub use engine::{Engine, EngineSettings, Progress};

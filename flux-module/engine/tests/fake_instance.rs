@@ -44,7 +44,9 @@ struct Fake {
     /// (its queue depth for fcfs, 1 for the backfilling policies).
     min_allocations: u64,
     continuation: bool,
-    free: u32,
+    /// Nodes no job holds, lowest rank first.
+    free: std::collections::BTreeSet<u32>,
+    ranks_of: HashMap<JobId, Vec<u32>>,
     next_id: u64,
     queue: VecDeque<JobId>,
     nodes_of: HashMap<JobId, u32>,
@@ -70,7 +72,8 @@ struct Outcome {
 
 impl Fake {
     fn new(nnodes: u32) -> Self {
-        Fake { nnodes, free: nnodes, next_id: 100, depth: Some(32), min_allocations: 1, ..Fake::default() }
+        let free = (0..nnodes).collect();
+        Fake { nnodes, free, next_id: 100, depth: Some(32), min_allocations: 1, ..Fake::default() }
     }
 
     fn now(&mut self) -> Now {
@@ -93,11 +96,15 @@ impl Fake {
             }
             taken += 1;
             let n = self.nodes_of[&id];
-            if n > self.free {
+            if n as usize > self.free.len() {
                 break;
             }
             self.queue.pop_front();
-            self.free -= n;
+            let ranks: Vec<u32> = self.free.iter().take(n as usize).copied().collect();
+            for r in &ranks {
+                self.free.remove(r);
+            }
+            self.ranks_of.insert(id, ranks);
             self.allocated.insert(id);
             self.deferred_starts.push(id);
         }
@@ -157,7 +164,7 @@ impl Fake {
                     }
                     ExecResponse::Release => {
                         assert!(self.allocated.remove(&id), "released a job that holds nothing");
-                        self.free += self.nodes_of[&id];
+                        self.free.extend(self.ranks_of.remove(&id).unwrap_or_default());
                         self.dirty = true;
                         let result =
                             if self.timed_out.contains(&id) { TapResult::Timeout } else { TapResult::Completed };
@@ -201,9 +208,9 @@ impl Fake {
                     }
                     engine.handle_quiescent(Ok(reply), now);
                     for id in std::mem::take(&mut self.deferred_starts) {
-                        let n = self.nodes_of[&id];
                         let now = self.now();
-                        engine.handle_start_request(id, Some(self.idx_of[&id]), (0..n).collect(), now);
+                        let ranks = self.ranks_of[&id].clone();
+                        engine.handle_start_request(id, Some(self.idx_of[&id]), ranks, now);
                     }
                 }
                 Command::JobDone(r) => records.push(*r),

@@ -41,6 +41,10 @@ pub struct RunFacts {
     /// Peak resident memory of the broker process (all modules), when measured.
     pub broker_peak_rss_kb: Option<u64>,
     pub probes: ProbeTimes,
+    /// Node-microseconds the run kept nodes busy, each node counted once however many
+    /// jobs shared it. None: the jobs' own node-times are summed, which is the same when
+    /// no two jobs share a node.
+    pub busy_node_micros: Option<i128>,
 }
 
 /// Mean and maximum of a per-job quantity; both null when no job qualified.
@@ -226,7 +230,10 @@ impl SummaryAccumulator {
             jobs_total: facts.jobs_total.max(self.jobs_reported),
             last_finish: self.last_finish.map(micros_to_seconds),
             makespan_seconds: micros_to_seconds(makespan),
-            node_utilization_pct: utilization(self.node_micros, u64::from(self.system.nnodes)),
+            node_utilization_pct: utilization(
+                facts.busy_node_micros.unwrap_or(self.node_micros),
+                u64::from(self.system.nnodes),
+            ),
             policy: facts.policy,
             probes: facts.probes,
             sim_seconds,
