@@ -22,7 +22,7 @@ command -v python3 >/dev/null 2>&1 && test_set_prereq PYTHON3
 
 MODEL=$SHARNESS_TEST_SRCDIR/scripts/sched-model.py
 NODES=32
-JOBS=300
+JOBS=200
 easy_depth() {
 	echo "{\"sched-fluxion-qmanager\": {\"queue-policy\": \"easy\", \"queue-params\": {\"queue-depth\": $1}}}"
 }
