@@ -10,17 +10,24 @@
 # CSV, plain or gzip), e.g. an archive log such as lublin_256.swf; give its machine with
 # --nodes, --cores-per-node and, for SWF, --procs-per-node.
 #
+# --whole-node-graph replays with `whole_node_graph = true` (every job of these traces takes
+# whole nodes). Besides the wall time, each row gives the broker's CPU seconds (all of the
+# instance's threads, from /usr/bin/time: steadier than wall time on a busy machine), the
+# scheduler probes (and how many only confirmed a continuation pass) with their mean time,
+# and the run directory's size.
+#
 # usage: t/scripts/benchmark.sh [--jobs 1000,10000] [--policy fcfs] [--no-faketime] [--keep DIR]
 #            [--trace FILE] [--nodes 256] [--cores-per-node 16] [--procs-per-node 1] [--seed 1]
+#            [--whole-node-graph]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 run=${FLUX_FICTION_RUN:-$repo/build/flux-fiction-run}
 generate=${FLUX_FICTION_GENERATE:-$repo/build/flux-fiction-generate}
-jobs=1000,10000 policy=fcfs extra=() keep="" trace="" nodes=256 cores=16 ppn=1 seed=1
+jobs=1000,10000 policy=fcfs extra=() keep="" trace="" nodes=256 cores=16 ppn=1 seed=1 whole=false
 usage() {
     echo "usage: $0 [--jobs N,M] [--policy fcfs|easy|conservative] [--no-faketime] [--keep DIR]" >&2
-    echo "       [--trace FILE] [--nodes N] [--cores-per-node N] [--procs-per-node N] [--seed N]" >&2
+    echo "       [--trace FILE] [--nodes N] [--cores-per-node N] [--procs-per-node N] [--seed N] [--whole-node-graph]" >&2
     exit 2
 }
 while [ $# -gt 0 ]; do
@@ -34,6 +41,7 @@ while [ $# -gt 0 ]; do
         --cores-per-node) cores=$2; shift ;;
         --procs-per-node) ppn=$2; shift ;;
         --seed) seed=$2; shift ;;
+        --whole-node-graph) whole=true ;;
         *) usage ;;
     esac
     shift
@@ -56,8 +64,8 @@ fi
 model_format=()
 case "$trace" in *.swf | *.swf.gz) model_format=(--format swf) ;; esac
 
-echo "| jobs | policy | wall s | jobs/s | ms/job | steps | sim speed-up | broker peak RSS MiB | FCFS model agreement |"
-echo "|---:|---|---:|---:|---:|---:|---:|---:|---|"
+echo "| jobs | policy | wall s | CPU s | jobs/s | ms/job | steps | probes (confirming) | mean probe ms | sim speed-up | broker peak RSS MiB | run dir MiB | FCFS model agreement |"
+echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for n in ${jobs//,/ }; do
     cfg=$work/l$n-$policy.toml
     printf '{"sched-fluxion-qmanager": {"queue-policy": "%s"}}\n' "$policy" >"$work/$policy.json"
@@ -69,18 +77,23 @@ ncpus = $cores
 swf_procs_per_node = $ppn
 max_jobs = $n
 config_json = "$policy.json"
+whole_node_graph = $whole
 EOT
     dir=$work/run-$n-$policy
     rm -rf "$dir"
-    "$run" "$cfg" --run-dir "$dir" --quiet "${extra[@]}" >"$work/run-$n.log" 2>&1 || {
+    /usr/bin/time -f "%U %S" -o "$work/cpu-$n" "$run" "$cfg" --run-dir "$dir" --quiet "${extra[@]}" \
+        >"$work/run-$n.log" 2>&1 || {
         echo "replay of $n jobs failed; see $work/run-$n.log" >&2; keep=1; exit 1; }
+    cpu=$(awk '{ printf "%.1f", $1 + $2 }' "$work/cpu-$n")
+    mib=$(du -sm "$dir" | cut -f1)
     agreement=-
     if [ "$policy" = fcfs ]; then
         agreement=$(python3 "$here/sched-model.py" "$trace" "${model_format[@]}" --nodes "$nodes" \
             --procs-per-node "$ppn" --max-jobs "$n" --policy fcfs \
             --compare "$dir/output/job_transitions.csv" --min-agreement 0 | tail -1 | sed 's/agreement: //')
     fi
-    jq -r --arg n "$n" --arg p "$policy" --arg a "$agreement" \
-        '"| \($n) | \($p) | \(.wall_seconds*100|round/100) | \(($n|tonumber)/.wall_seconds|round) | \(.wall_seconds*1000/($n|tonumber)*100|round/100) | \(.steps) | \(.speedup|round) | \((.broker_peak_rss_kb // 0)/1024|round) | \($a) |"' \
+    jq -r --arg n "$n" --arg p "$policy" --arg a "$agreement" --arg cpu "$cpu" --arg mib "$mib" \
+        '(.probes.by_pending | map(.total_ms) | add // 0) as $ms |
+        "| \($n) | \($p) | \(.wall_seconds*100|round/100) | \($cpu) | \(($n|tonumber)/.wall_seconds|round) | \(.wall_seconds*1000/($n|tonumber)*100|round/100) | \(.steps) | \(.probes.count) (\(.probes.confirming)) | \(if .probes.count > 0 then $ms/.probes.count*100|round/100 else 0 end) | \(.speedup|round) | \((.broker_peak_rss_kb // 0)/1024|round) | \($mib) | \($a) |"' \
         "$dir/output/summary.json"
 done
