@@ -12,41 +12,22 @@ traces are replayed too (prereq SHARED).'
 . "${SHARNESS_SH:-/usr/share/sharness/sharness.sh}"
 
 ff_require_flux
-if ! command -v flux-fiction-run >/dev/null 2>&1; then
-	skip_all='flux-fiction-run is not on PATH (run through meson test, or set SHARNESS_BUILD_DIRECTORY to the meson build dir)'
-	test_done
-fi
+ff_require_commands flux-fiction-run
 command -v python3 >/dev/null 2>&1 && test_set_prereq PYTHON3
 
 MODEL=$SHARNESS_TEST_SRCDIR/scripts/sched-model.py
 
 # The run directories live in the trash directory (whose name has a space, which
 # flux-fiction-run must cope with: Flux splits module arguments at whitespace).
-RUNS=$PWD/runs
-mkdir -p "$RUNS"
+FF_RUNS=$PWD/runs
+mkdir -p "$FF_RUNS"
 
 # run_scenario NAME TRACE NNODES NCPUS POLICY [EXTRA-TOML-LINES]: write NAME.toml (and
 # NAME.json, the Fluxion config selecting POLICY) and replay TRACE (a path) into
-# $RUNS/NAME.run; NAME.out/NAME.err hold the output, NAME.rc the status.
+# $FF_RUNS/NAME.run; NAME.out/NAME.err hold the output.
 run_scenario() {
-	echo "{\"sched-fluxion-qmanager\": {\"queue-policy\": \"$5\"}}" >"$1.json" &&
-	{
-		echo '[flux_fiction]'
-		echo "job_traces = \"$2\""
-		echo "nnodes = $3"
-		echo "ncpus = $4"
-		echo "config_json = \"$1.json\""
-		test -z "$6" || printf '%s\n' "$6"
-	} >"$1.toml" &&
-	rm -rf "$RUNS/$1.run" &&
-	timeout 120 flux-fiction-run "$1.toml" --run-dir "$RUNS/$1.run" --quiet \
-		>"$1.out" 2>"$1.err"
-	echo $? >"$1.rc"
-	test "$(cat "$1.rc")" = 0 || {
-		echo "# $1: flux-fiction-run exited $(cat "$1.rc")"
-		sed 's/^/#   /' "$1.err" "$RUNS/$1.run/output/failure.txt" 2>/dev/null
-	} >&5
-	test "$(cat "$1.rc")" = 0
+	ff_experiment "$1" "$2" "$3" "$4" "$(ff_queue_policy "$5")" "$6" &&
+	ff_replay "$1.run" "$1"
 }
 
 
@@ -265,11 +246,11 @@ test_expect_success PYTHON3 'the model agrees with every whole-node scenario' '
 # flux-fiction-run passes paths to ff-emu percent-encoded, since Flux splits
 # module arguments at whitespace.
 test_expect_success 'a run directory whose path has a space' '
-	rm -rf "$RUNS/with space.run" &&
-	timeout 120 flux-fiction-run one.toml --run-dir "$RUNS/with space.run" --quiet \
+	rm -rf "$FF_RUNS/with space.run" &&
+	timeout 120 flux-fiction-run one.toml --run-dir "$FF_RUNS/with space.run" --quiet \
 		>space.out 2>space.err &&
 	cut -d, -f4-6 runs/one.run/output/job_transitions.csv >one.times &&
-	cut -d, -f4-6 "$RUNS/with space.run/output/job_transitions.csv" >space.times &&
+	cut -d, -f4-6 "$FF_RUNS/with space.run/output/job_transitions.csv" >space.times &&
 	test_cmp one.times space.times
 '
 

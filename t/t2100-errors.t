@@ -9,10 +9,7 @@ or whose job-manager lacks emu-jobtap, fails promptly with a failure.txt.'
 . "${SHARNESS_SH:-/usr/share/sharness/sharness.sh}"
 
 ff_require_flux
-if ! command -v flux-fiction-run >/dev/null 2>&1; then
-	skip_all='flux-fiction-run is not on PATH (run through meson test, or set SHARNESS_BUILD_DIRECTORY to the meson build dir)'
-	test_done
-fi
+ff_require_commands flux-fiction-run
 ff_stage_artifacts
 test -x "$FF_EMU_ARTIFACTS/flux-fiction-prepare" ||
 	error "flux-fiction-prepare is not in FF_EMU_ARTIFACTS=$FF_EMU_ARTIFACTS"

@@ -11,12 +11,7 @@ job_transitions.csv, and replaying a schedule.swf as a trace reproduces the sche
 . "${SHARNESS_SH:-/usr/share/sharness/sharness.sh}"
 
 ff_require_flux
-for cmd in flux-fiction-run flux-fiction-generate; do
-	if ! command -v $cmd >/dev/null 2>&1; then
-		skip_all="$cmd is not on PATH (run through meson test, or set SHARNESS_BUILD_DIRECTORY to the meson build dir)"
-		test_done
-	fi
-done
+ff_require_commands flux-fiction-run flux-fiction-generate
 command -v python3 >/dev/null 2>&1 && test_set_prereq PYTHON3
 command -v gzip >/dev/null 2>&1 && test_set_prereq GZIP
 ff_stage_artifacts
@@ -26,41 +21,14 @@ test -x "$PREPARE" || error "flux-fiction-prepare is not in FF_EMU_ARTIFACTS=$FF
 MODEL=$SHARNESS_TEST_SRCDIR/scripts/sched-model.py
 
 # Runs live in the trash directory, as in t2000.
-RUNS=$PWD/runs
-mkdir -p "$RUNS"
+FF_RUNS=$PWD/runs
 
-# experiment NAME TRACE NNODES NCPUS POLICY [EXTRA-TOML-LINE]: write NAME.toml (and
-# NAME.json, the Fluxion config selecting POLICY).
-experiment() {
-	echo "{\"sched-fluxion-qmanager\": {\"queue-policy\": \"$5\"}}" >"$1.json" &&
-	{
-		echo '[flux_fiction]'
-		echo "job_traces = \"$2\""
-		echo "nnodes = $3"
-		echo "ncpus = $4"
-		echo "config_json = \"$1.json\""
-		test -z "$6" || printf '%s\n' "$6"
-	} >"$1.toml"
-}
 
-# replay RUN EXPERIMENT: replay EXPERIMENT.toml into $RUNS/RUN; every job must complete.
-# The time it took is shown as a TAP comment.
-replay() {
-	rm -rf "$RUNS/$1"
-	_from=$(date +%s)
-	timeout 300 flux-fiction-run "$2.toml" --run-dir "$RUNS/$1" --quiet >"$1.out" 2>"$1.err"
-	_rc=$?
-	echo "# $1: flux-fiction-run $2.toml took $(($(date +%s) - _from)) s, exit $_rc" >&5
-	test "$_rc" = 0 || {
-		sed 's/^/#   /' "$1.err" "$RUNS/$1/output/failure.txt" 2>/dev/null
-		false
-	} >&5
-}
 
 # run_times RUN: the columns a replay must reproduce exactly (trace_idx,SUBMIT,START,FINISH).
 same_times() {
-	cut -d, -f1,4-6 "$RUNS/$1/output/job_transitions.csv" >"$1.times" &&
-	cut -d, -f1,4-6 "$RUNS/$2/output/job_transitions.csv" >"$2.times" &&
+	cut -d, -f1,4-6 "$FF_RUNS/$1/output/job_transitions.csv" >"$1.times" &&
+	cut -d, -f1,4-6 "$FF_RUNS/$2/output/job_transitions.csv" >"$2.times" &&
 	test_cmp "$1.times" "$2.times"
 }
 
@@ -71,7 +39,7 @@ same_times() {
 # allocated and requested processors NCORES; requested time TIMELIMIT (-1 if none);
 # status from RESULT; every other field -1. Records in trace order, one per job.
 swf_agrees() {
-	python3 - "$RUNS/$1" >"$1.swfcheck" <<-\EOF || { sed 's/^/# /' "$1.swfcheck" >&5; false; }
+	python3 - "$FF_RUNS/$1" >"$1.swfcheck" <<-\EOF || { sed 's/^/# /' "$1.swfcheck" >&5; false; }
 	import csv, sys
 	from decimal import Decimal, ROUND_FLOOR
 	run = sys.argv[1]
@@ -121,18 +89,18 @@ test_expect_success 'setup: generate the traces' '
 	test "$(grep -vc "^;" big.swf)" = 2000 &&
 	flux-fiction-generate $SMALL -o small.csv &&
 	test "$(grep -v "^#" small.csv | wc -l)" = 41 &&
-	experiment big big.swf 32 1 fcfs &&
-	experiment small small.csv 8 2 easy
+	ff_experiment big big.swf 32 1 "$(ff_queue_policy fcfs)" &&
+	ff_experiment small small.csv 8 2 "$(ff_queue_policy easy)"
 '
 
 test_expect_success 'generated 2,000 jobs, fcfs: replay exits 0, every job completed' '
-	replay big big &&
+	ff_replay big big &&
 	jq -e ".jobs_total == 2000 and .jobs_completed == 2000 and .policy == \"fcfs\"" \
-		"$RUNS/big/output/summary.json" >/dev/null
+		"$FF_RUNS/big/output/summary.json" >/dev/null
 '
 test_expect_success PYTHON3 'generated 2,000 jobs, fcfs: the model agrees on every start time' '
 	python3 "$MODEL" big.swf --nodes 32 --policy fcfs \
-		--compare "$RUNS/big/output/job_transitions.csv" >big.model
+		--compare "$FF_RUNS/big/output/job_transitions.csv" >big.model
 	rc=$?
 	sed "s/^/# /" big.model >&5
 	test $rc = 0
@@ -141,8 +109,8 @@ test_expect_success PYTHON3 'generated 2,000 jobs: schedule.swf agrees with job_
 	swf_agrees big
 '
 test_expect_success 'generated 2,000 jobs: its schedule.swf passes the pre-flight checks as a trace' '
-	cp "$RUNS/big/output/schedule.swf" big-schedule.swf &&
-	experiment big-schedule big-schedule.swf 32 1 fcfs &&
+	cp "$FF_RUNS/big/output/schedule.swf" big-schedule.swf &&
+	ff_experiment big-schedule big-schedule.swf 32 1 "$(ff_queue_policy fcfs)" &&
 	rm -rf big-schedule.run &&
 	"$PREPARE" big-schedule.toml --run-dir "$PWD/big-schedule.run" \
 		>big-schedule.out 2>big-schedule.err &&
@@ -150,29 +118,29 @@ test_expect_success 'generated 2,000 jobs: its schedule.swf passes the pre-fligh
 '
 
 test_expect_success 'small trace, plain: replay exits 0' '
-	replay small.plain small
+	ff_replay small.plain small
 '
 test_expect_success GZIP 'small trace, gzip -k: the same schedule as plain' '
 	gzip -k small.csv &&
-	experiment small-gz small.csv.gz 8 2 easy &&
-	replay small.gz small-gz &&
+	ff_experiment small-gz small.csv.gz 8 2 "$(ff_queue_policy easy)" &&
+	ff_replay small.gz small-gz &&
 	same_times small.plain small.gz &&
 	jq -e ".trace_file | endswith(\"/inputs/small.csv.gz\")" \
-		"$RUNS/small.gz/output/summary.json" >/dev/null
+		"$FF_RUNS/small.gz/output/summary.json" >/dev/null
 '
 test_expect_success GZIP,PYTHON3 'small trace, gzip: the node-aware model reads it and agrees' '
 	python3 "$MODEL" small.csv.gz --nodes 8 --policy easy --node-aware \
-		--compare "$RUNS/small.gz/output/job_transitions.csv" >small.model || {
+		--compare "$FF_RUNS/small.gz/output/job_transitions.csv" >small.model || {
 		sed "s/^/# /" small.model >&5
 		false
 	}
 '
 test_expect_success GZIP 'a truncated gzip trace: exit 1 within 30 s, naming the file' '
 	head -c $(($(wc -c <small.csv.gz) / 2)) small.csv.gz >cut.csv.gz &&
-	experiment cut cut.csv.gz 8 2 easy &&
-	rm -rf "$RUNS/cut" &&
+	ff_experiment cut cut.csv.gz 8 2 "$(ff_queue_policy easy)" &&
+	rm -rf "$FF_RUNS/cut" &&
 	from=$(date +%s) &&
-	test_expect_code 1 timeout 60 flux-fiction-run cut.toml --run-dir "$RUNS/cut" --quiet \
+	test_expect_code 1 timeout 60 flux-fiction-run cut.toml --run-dir "$FF_RUNS/cut" --quiet \
 		>cut.out 2>cut.err &&
 	took=$(($(date +%s) - from)) &&
 	sed "s/^/# cut.err: /" cut.err >&5 &&
@@ -184,9 +152,9 @@ test_expect_success PYTHON3 'small trace: schedule.swf agrees with job_transitio
 	swf_agrees small.plain
 '
 test_expect_success 'small trace: schedule.swf replayed as a trace reproduces the schedule' '
-	cp "$RUNS/small.plain/output/schedule.swf" small-schedule.swf &&
-	experiment small-schedule small-schedule.swf 8 2 easy "swf_procs_per_node = 2" &&
-	replay small.swf small-schedule &&
+	cp "$FF_RUNS/small.plain/output/schedule.swf" small-schedule.swf &&
+	ff_experiment small-schedule small-schedule.swf 8 2 "$(ff_queue_policy easy)" "swf_procs_per_node = 2" &&
+	ff_replay small.swf small-schedule &&
 	same_times small.plain small.swf
 '
 

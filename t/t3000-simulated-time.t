@@ -14,12 +14,7 @@ replayed twice, in either clock mode.'
 . "${SHARNESS_SH:-/usr/share/sharness/sharness.sh}"
 
 ff_require_flux
-for cmd in flux-fiction-run flux-fiction-generate; do
-	if ! command -v $cmd >/dev/null 2>&1; then
-		skip_all="$cmd is not on PATH (run through meson test, or set SHARNESS_BUILD_DIRECTORY to the meson build dir)"
-		test_done
-	fi
-done
+ff_require_commands flux-fiction-run flux-fiction-generate
 command -v python3 >/dev/null 2>&1 && test_set_prereq PYTHON3
 
 MODEL=$SHARNESS_TEST_SRCDIR/scripts/sched-model.py
@@ -30,42 +25,9 @@ T0=1647216000
 LUBLIN="--model lublin --jobs 600 --nodes 64 --load 0.9 --seed 7"
 
 # Runs live in the trash directory, as in t2000.
-RUNS=$PWD/runs
-mkdir -p "$RUNS"
+FF_RUNS=$PWD/runs
 
-# experiment NAME TRACE NNODES NCPUS POLICY [MAX_JOBS]: write NAME.toml (and NAME.json,
-# the Fluxion config selecting POLICY) for a machine of NNODES x NCPUS cores.
-experiment() {
-	echo "{\"sched-fluxion-qmanager\": {\"queue-policy\": \"$5\"}}" >"$1.json" &&
-	{
-		echo '[flux_fiction]'
-		echo "job_traces = \"$2\""
-		echo "nnodes = $3"
-		echo "ncpus = $4"
-		echo "config_json = \"$1.json\""
-		test -z "$6" || echo "max_jobs = $6"
-	} >"$1.toml"
-}
 
-# replay RUN EXPERIMENT [flux-fiction-run options]: replay EXPERIMENT.toml into
-# $RUNS/RUN; RUN.wall holds the wall clock (epoch s) before and after, and the time
-# the replay took is shown as a TAP comment.
-replay() {
-	_run=$1 _exp=$2
-	shift 2
-	rm -rf "$RUNS/$_run"
-	_from=$(date +%s)
-	timeout 300 flux-fiction-run "$_exp.toml" --run-dir "$RUNS/$_run" --quiet "$@" \
-		>"$_run.out" 2>"$_run.err"
-	_rc=$?
-	_to=$(date +%s)
-	echo "$_from $_to" >"$_run.wall"
-	echo "# $_run: flux-fiction-run $_exp.toml${*:+ $*} took $((_to - _from)) s, exit $_rc" >&5
-	test "$_rc" = 0 || {
-		sed 's/^/#   /' "$_run.err" "$RUNS/$_run/output/failure.txt" 2>/dev/null
-		false
-	} >&5
-}
 
 
 # The schedule backfill.csv must get under easy on 6 nodes (derived in the trace's
@@ -87,7 +49,7 @@ backfill_expected() {
 #   real: those columns and stamps lie within the wall-clock span of the replay, more
 #         than a year after the simulated times (2019).
 check_clock() {
-	python3 - "$RUNS/$1" "$2" $(cat "$1.wall") >"$1.clock" <<-\EOF || { sed 's/^/# /' "$1.clock" >&5; false; }
+	python3 - "$FF_RUNS/$1" "$2" $(cat "$1.wall") >"$1.clock" <<-\EOF || { sed 's/^/# /' "$1.clock" >&5; false; }
 	import csv, datetime, sys
 	run, mode, wall_from, wall_to = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
 	rows = list(csv.DictReader(open(run + "/output/job_transitions.csv")))
@@ -123,7 +85,7 @@ check_clock() {
 
 # run_times RUN: the columns a replay must reproduce exactly (trace_idx,SUBMIT,START,FINISH).
 run_times() {
-	cut -d, -f1,4-6 "$RUNS/$1/output/job_transitions.csv"
+	cut -d, -f1,4-6 "$FF_RUNS/$1/output/job_transitions.csv"
 }
 
 same_times() {
@@ -135,9 +97,9 @@ same_times() {
 completed() {
 	jq -e --argjson n "$2" --arg p "$3" \
 		'.jobs_total == $n and .jobs_completed == $n and .exit_code == 0 and .policy == $p' \
-		"$RUNS/$1/output/summary.json" >/dev/null || {
+		"$FF_RUNS/$1/output/summary.json" >/dev/null || {
 		echo "# $1: summary.json: $(jq -c '{jobs_total, jobs_completed, exit_code, policy}' \
-			"$RUNS/$1/output/summary.json")"
+			"$FF_RUNS/$1/output/summary.json")"
 		false
 	} >&5
 }
@@ -147,10 +109,10 @@ test_expect_success 'setup: the generated trace (twice: the same bytes) and the 
 	flux-fiction-generate $LUBLIN -o lublin2.swf &&
 	test_cmp lublin.swf lublin2.swf &&
 	test "$(grep -vc "^;" lublin.swf)" = 600 &&
-	experiment bf "$FF_TRACES/backfill.csv" 6 4 easy &&
-	experiment lub600easy lublin.swf 64 1 easy &&
-	experiment lub150cons lublin.swf 64 1 conservative 150 &&
-	experiment lub300fcfs lublin.swf 64 1 fcfs 300
+	ff_experiment bf "$FF_TRACES/backfill.csv" 6 4 "$(ff_queue_policy easy)" &&
+	ff_experiment lub600easy lublin.swf 64 1 "$(ff_queue_policy easy)" &&
+	ff_experiment lub150cons lublin.swf 64 1 "$(ff_queue_policy conservative)" "max_jobs = 150" &&
+	ff_experiment lub300fcfs lublin.swf 64 1 "$(ff_queue_policy fcfs)" "max_jobs = 300"
 '
 
 test_expect_success PYTHON3 'the model (counts only and node-aware) gives backfill.csv its easy schedule' '
@@ -163,60 +125,60 @@ test_expect_success PYTHON3 'the model (counts only and node-aware) gives backfi
 '
 
 test_expect_success 'backfill, easy, simulated time: the known schedule' '
-	replay bf.sim bf &&
+	ff_replay bf.sim bf &&
 	completed bf.sim 5 easy &&
 	backfill_expected >bf.expected &&
-	ff_check_schedule "$RUNS/bf.sim" bf.expected
+	ff_check_schedule "$FF_RUNS/bf.sim" bf.expected
 '
 test_expect_success PYTHON3 'backfill, easy, simulated time: the instance clock is the simulated clock' '
-	jq -e ".faketime == true" "$RUNS/bf.sim/output/summary.json" >/dev/null &&
+	jq -e ".faketime == true" "$FF_RUNS/bf.sim/output/summary.json" >/dev/null &&
 	check_clock bf.sim sim
 '
 test_expect_success PYTHON3 'backfill, easy, simulated time: the node-aware model agrees on every job' '
 	python3 "$MODEL" "$FF_TRACES/backfill.csv" --nodes 6 --policy easy --node-aware \
-		--compare "$RUNS/bf.sim/output/job_transitions.csv" >bf.model || {
+		--compare "$FF_RUNS/bf.sim/output/job_transitions.csv" >bf.model || {
 		sed "s/^/# /" bf.model >&5
 		false
 	}
 '
 test_expect_success 'backfill, easy, --no-faketime: the same schedule' '
-	replay bf.real bf --no-faketime &&
+	ff_replay bf.real bf --no-faketime &&
 	completed bf.real 5 easy &&
-	ff_check_schedule "$RUNS/bf.real" bf.expected
+	ff_check_schedule "$FF_RUNS/bf.real" bf.expected
 '
 test_expect_success PYTHON3 'backfill, easy, --no-faketime: the instance clock is the wall clock' '
-	jq -e ".faketime == false" "$RUNS/bf.real/output/summary.json" >/dev/null &&
+	jq -e ".faketime == false" "$FF_RUNS/bf.real/output/summary.json" >/dev/null &&
 	check_clock bf.real real
 '
 
 test_expect_success 'determinism: backfill (easy) twice with simulated time' '
-	replay bf.sim2 bf &&
+	ff_replay bf.sim2 bf &&
 	same_times bf.sim bf.sim2
 '
 test_expect_success 'determinism: backfill (easy) twice with --no-faketime' '
-	replay bf.real2 bf --no-faketime &&
+	ff_replay bf.real2 bf --no-faketime &&
 	same_times bf.real bf.real2
 '
 test_expect_success 'determinism: lublin 300 jobs (fcfs) twice with simulated time' '
-	replay fcfs.sim lub300fcfs &&
-	replay fcfs.sim2 lub300fcfs &&
+	ff_replay fcfs.sim lub300fcfs &&
+	ff_replay fcfs.sim2 lub300fcfs &&
 	completed fcfs.sim 300 fcfs &&
 	same_times fcfs.sim fcfs.sim2
 '
 test_expect_success 'determinism: lublin 300 jobs (fcfs) twice with --no-faketime, as with simulated time' '
-	replay fcfs.real lub300fcfs --no-faketime &&
-	replay fcfs.real2 lub300fcfs --no-faketime &&
+	ff_replay fcfs.real lub300fcfs --no-faketime &&
+	ff_replay fcfs.real2 lub300fcfs --no-faketime &&
 	same_times fcfs.real fcfs.real2 &&
 	same_times fcfs.sim fcfs.real
 '
 
 test_expect_success 'conservative: lublin 150 jobs run to completion' '
-	replay cons lub150cons &&
+	ff_replay cons lub150cons &&
 	completed cons 150 conservative
 '
 
 test_expect_success 'lublin 600 jobs, easy: replay exits 0' '
-	replay easy lub600easy &&
+	ff_replay easy lub600easy &&
 	completed easy 600 easy
 '
 # Fluxion with its default queue-depth (32), as the model is told. The textbook model
@@ -224,11 +186,11 @@ test_expect_success 'lublin 600 jobs, easy: replay exits 0' '
 # nodes, so it backfills less than a spare-node count allows.
 test_expect_success PYTHON3 'lublin 600 jobs, easy: the node-aware model agrees on >= 99% of start times' '
 	python3 "$MODEL" lublin.swf --nodes 64 --policy easy \
-		--min-agreement 0 --compare "$RUNS/easy/output/job_transitions.csv" >easy.textbook &&
+		--min-agreement 0 --compare "$FF_RUNS/easy/output/job_transitions.csv" >easy.textbook &&
 	sed -n "s/^agreement: /# textbook EASY (counts only) agreement: /p" easy.textbook >&5 &&
 	python3 "$MODEL" lublin.swf --nodes 64 --policy easy \
 		--node-aware --queue-depth 32 --min-agreement 0.99 \
-		--compare "$RUNS/easy/output/job_transitions.csv" >easy.model
+		--compare "$FF_RUNS/easy/output/job_transitions.csv" >easy.model
 	rc=$?
 	sed "s/^/# /" easy.model >&5
 	test $rc = 0

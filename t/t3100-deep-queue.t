@@ -13,11 +13,7 @@ backfilling gives the same schedule twice.'
 . "${SHARNESS_SH:-/usr/share/sharness/sharness.sh}"
 
 ff_require_flux
-for cmd in flux-fiction-run flux-fiction-generate; do
-	command -v $cmd >/dev/null 2>&1 && continue
-	skip_all="$cmd is not on PATH (run through meson test, or set SHARNESS_BUILD_DIRECTORY to the meson build dir)"
-	test_done
-done
+ff_require_commands flux-fiction-run flux-fiction-generate
 command -v python3 >/dev/null 2>&1 && test_set_prereq PYTHON3
 
 MODEL=$SHARNESS_TEST_SRCDIR/scripts/sched-model.py
@@ -58,7 +54,7 @@ test_expect_success 'setup: a generated workload that overloads the machine' '
 	ff_experiment easy deep.swf $NODES 1 "$(easy_depth 32)" &&
 	ff_experiment easy8 deep.swf $NODES 1 "$(easy_depth 8)" &&
 	ff_experiment easy1024 deep.swf $NODES 1 "$(easy_depth 1024)" &&
-	ff_experiment cons deep.swf $NODES 1 "{\"sched-fluxion-qmanager\": {\"queue-policy\": \"conservative\"}}"
+	ff_experiment cons deep.swf $NODES 1 "$(ff_queue_policy conservative)"
 '
 
 test_expect_success 'easy, queue-depth 32: the replay completes with many more jobs waiting than the depth' '

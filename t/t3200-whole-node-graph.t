@@ -11,11 +11,7 @@ pre-flight check, naming its line.'
 . "${SHARNESS_SH:-/usr/share/sharness/sharness.sh}"
 
 ff_require_flux
-for cmd in flux-fiction-run flux-fiction-generate; do
-	command -v $cmd >/dev/null 2>&1 && continue
-	skip_all="$cmd is not on PATH (run through meson test, or set SHARNESS_BUILD_DIRECTORY to the meson build dir)"
-	test_done
-done
+ff_require_commands flux-fiction-run flux-fiction-generate
 
 NODES=24
 
@@ -36,7 +32,7 @@ test_expect_success 'setup: a whole-node workload and its experiments' '
 	flux-fiction-generate --model lublin --jobs 200 --nodes $NODES --cores-per-node 16 \
 		--seed 11 --load 1.2 -o whole.swf &&
 	for policy in fcfs easy; do
-		json="{\"sched-fluxion-qmanager\": {\"queue-policy\": \"$policy\"}}" &&
+		json=$(ff_queue_policy $policy) &&
 		ff_experiment $policy whole.swf $NODES 16 "$json" "swf_procs_per_node = 16" &&
 		ff_experiment $policy.coarse whole.swf $NODES 16 "$json" "swf_procs_per_node = 16" \
 			"whole_node_graph = true" || return 1

@@ -73,14 +73,20 @@ fn a_scheduler_managing_another_machine_is_refused() {
     assert!(reason.contains("manages 1 nodes, 2 cores"), "{reason}");
 }
 
-#[test]
-fn a_wait_past_the_step_timeout_fails_with_what_was_awaited() {
+/// An engine past its start-up checks (at 0.2 s), with the first step's submission out.
+fn first_step() -> Engine {
     let mut e = Engine::new(settings(), one_job()).unwrap();
     e.start(at(0.0));
     e.handle_resources(Ok(right_machine()), at(0.1));
     e.handle_quiescent(Ok(QuiescentReply { status: 0, alloc_current: 0 }), at(0.2));
     e.handle_continuation_rule(Ok(Some(ContinuationRule { queue_depth: 32, min_allocations: 1 })), at(0.2));
     drain(&mut e);
+    e
+}
+
+#[test]
+fn a_wait_past_the_step_timeout_fails_with_what_was_awaited() {
+    let mut e = first_step();
     let deadline = e.deadline().expect("a step is waiting");
     assert!((deadline - 10.2).abs() < 1e-9, "{deadline}");
     e.handle_deadline(at(5.0));
@@ -95,12 +101,7 @@ fn a_wait_past_the_step_timeout_fails_with_what_was_awaited() {
 /// Runs the single job up to its start, with the scheduler claiming one more allocation
 /// than has started, so the step stays open; returns the engine and the job's id.
 fn started() -> (Engine, JobId) {
-    let mut e = Engine::new(settings(), one_job()).unwrap();
-    e.start(at(0.0));
-    e.handle_resources(Ok(right_machine()), at(0.1));
-    e.handle_quiescent(Ok(QuiescentReply { status: 0, alloc_current: 0 }), at(0.2));
-    e.handle_continuation_rule(Ok(Some(ContinuationRule { queue_depth: 32, min_allocations: 1 })), at(0.2));
-    drain(&mut e);
+    let mut e = first_step();
     let id = JobId(42);
     e.handle_submitted(0, Ok(id), at(0.3));
     let sched = emu_protocol::jobtap::Transition {
