@@ -49,6 +49,8 @@ fn main() {
         println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
     }
     println!("cargo:rustc-link-lib=flux-core");
+    // shim.c dumps JSON objects with jansson (flux-core's own JSON library).
+    println!("cargo:rustc-link-lib=jansson");
     if let Some(dir) = libdirs.first() {
         println!("cargo:libdir={}", dir.display());
     }

@@ -6,6 +6,7 @@
  * compiler, so Rust only ever calls fixed signatures.
  */
 #include <flux/core.h>
+#include <jansson.h>
 #include <stdint.h>
 
 int ffb_log (flux_t *h, int level, const char *msg)
@@ -53,4 +54,26 @@ int ffb_arg_nested_string (flux_plugin_arg_t *args,
                                    outer,
                                    key,
                                    value);
+}
+
+/* The compact JSON text of "{outer: {key: ...}}" (e.g. an eventlog entry's context),
+ * malloc'd (free it with free()); *value is NULL when the key is absent. */
+int ffb_arg_nested_json (flux_plugin_arg_t *args,
+                         const char *outer,
+                         const char *key,
+                         char **value)
+{
+    json_t *o = NULL;
+
+    *value = NULL;
+    if (flux_plugin_arg_unpack (args,
+                                FLUX_PLUGIN_ARG_IN,
+                                "{s:{s?o}}",
+                                outer,
+                                key,
+                                &o) < 0)
+        return -1;
+    if (o && !(*value = json_dumps (o, JSON_COMPACT | JSON_ENCODE_ANY)))
+        return -1;
+    return 0;
 }

@@ -600,6 +600,24 @@ impl<'a> Args<'a> {
         unsafe { CStr::from_ptr(s) }.to_str().map_err(|_| FluxError::new(libc::EPROTO, "entry.name is not UTF-8"))
     }
 
+    /// `entry.context` as compact JSON text, `None` when the event has no context.
+    pub fn entry_context_json(&self) -> Result<Option<String>> {
+        let mut s: *mut c_char = std::ptr::null_mut();
+        // SAFETY: live args; NUL-terminated keys; valid out-pointer. The result is malloc'd.
+        let rc = unsafe { sys::ffb_arg_nested_json(self.as_ptr(), c"entry".as_ptr(), c"context".as_ptr(), &mut s) };
+        if rc < 0 {
+            return Err(self.unpack_error("unpack entry.context"));
+        }
+        if s.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: non-NULL, NUL-terminated; copied before it is freed.
+        let text = unsafe { CStr::from_ptr(s) }.to_string_lossy().into_owned();
+        // SAFETY: allocated by jansson with malloc.
+        unsafe { libc::free(s as *mut c_void) };
+        Ok(Some(text))
+    }
+
     /// The whole IN object (`flux_plugin_arg_get`): for rare use.
     pub fn json(&self) -> Result<serde_json::Value> {
         let mut s: *mut c_char = std::ptr::null_mut();

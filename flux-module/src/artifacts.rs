@@ -5,22 +5,25 @@
 //! * `pernode.json`: node occupancy as a Chrome/Perfetto trace,
 //! * `utilization.csv` and `utilization.svg`: occupancy after every step,
 //! * `schedule.swf`: the schedule as a Standard Workload Format log (sorted at the end),
+//! * `eventlog.csv`: every job's eventlog entries, as emu-jobtap streams them (`eventlog=1`),
 //! * `summary.json`: run-wide metrics,
 //! * `failure.txt`: why a failed run stopped, and what the emulator knew then.
 
 use std::path::{Path, PathBuf};
 
+use emu_protocol::jobtap::JobEvent;
 use ff_engine::{Progress, RunOutcome, StepSample};
 use ff_inputs::Config;
 use ff_report::{
-    JobRecord, PerNodeTrace, ProbeTimes, RunFacts, SummaryAccumulator, SwfHeader, SwfScheduleWriter, SystemCapacity,
-    TransitionsWriter, UtilizationTimeline, write_summary,
+    EventlogWriter, JobRecord, PerNodeTrace, ProbeTimes, RunFacts, SummaryAccumulator, SwfHeader, SwfScheduleWriter,
+    SystemCapacity, TransitionsWriter, UtilizationTimeline, write_summary,
 };
 
 pub struct Artifacts {
     dir: PathBuf,
     transitions: TransitionsWriter,
     schedule: SwfScheduleWriter,
+    eventlog: Option<EventlogWriter>,
     pernode: PerNodeTrace,
     timeline: UtilizationTimeline,
     summary: SummaryAccumulator,
@@ -31,7 +34,13 @@ pub struct Artifacts {
 const DEFAULT_POLICY: &str = "fcfs";
 
 impl Artifacts {
-    pub fn create(cfg: &Config, run_dir: &Path, jobs_total: u64, faketime: bool) -> std::io::Result<Self> {
+    pub fn create(
+        cfg: &Config,
+        run_dir: &Path,
+        jobs_total: u64,
+        faketime: bool,
+        eventlog: bool,
+    ) -> std::io::Result<Self> {
         let dir = cfg.output_dir.clone();
         std::fs::create_dir_all(&dir)?;
         let capacity = SystemCapacity {
@@ -62,6 +71,7 @@ impl Artifacts {
         Ok(Artifacts {
             transitions: TransitionsWriter::create(dir.join("job_transitions.csv"))?,
             schedule: SwfScheduleWriter::create(dir.join("schedule.swf"), &schedule)?,
+            eventlog: eventlog.then(|| EventlogWriter::create(dir.join("eventlog.csv"))).transpose()?,
             pernode: PerNodeTrace::create(dir.join("pernode.json"))?,
             timeline: UtilizationTimeline::create(dir.join("utilization.csv"), capacity)?,
             summary: SummaryAccumulator::new(capacity),
@@ -75,6 +85,19 @@ impl Artifacts {
         self.transitions.write(record)?;
         self.schedule.write(record)?;
         self.pernode.write(record)
+    }
+
+    pub fn has_eventlog(&self) -> bool {
+        self.eventlog.is_some()
+    }
+
+    /// One batch of eventlog entries from emu-jobtap, written through to the file.
+    pub fn job_events(&mut self, events: &[JobEvent]) -> std::io::Result<()> {
+        let Some(eventlog) = self.eventlog.as_mut() else { return Ok(()) };
+        for e in events {
+            eventlog.write(e.id.0, &e.name, e.t, e.context.as_deref().map(|c| c.get()))?;
+        }
+        eventlog.flush()
     }
 
     pub fn step(&mut self, s: &StepSample) -> std::io::Result<()> {
@@ -97,6 +120,9 @@ impl Artifacts {
         };
         self.transitions.finish()?;
         self.schedule.finish()?;
+        if let Some(eventlog) = self.eventlog {
+            eventlog.finish()?;
+        }
         self.pernode.finish()?;
         self.timeline.finish()?;
         let facts = RunFacts {

@@ -3,12 +3,13 @@
 //! The plugin answers the request at once with an empty batch (the handshake: it is
 //! loaded and listening), then with one batch per job-manager reactor iteration that saw
 //! transitions. The stream ends with ENODATA when the module cancels it or the plugin
-//! is removed; the latter, mid-run, fails the run.
+//! is removed; the latter, mid-run, fails the run. With `eventlog=1` the module asks for
+//! every job's eventlog entries too, which go to `eventlog.csv`.
 
 use std::cell::RefCell;
 use std::rc::Weak;
 
-use emu_protocol::jobtap::{PLUGIN_NAME, TransitionBatch, WATCH_CANCEL_METHOD, WATCH_METHOD, topic};
+use emu_protocol::jobtap::{PLUGIN_NAME, TransitionBatch, WATCH_CANCEL_METHOD, WATCH_METHOD, WatchRequest, topic};
 use flux_bindings::handle::{NODEID_ANY, RPC_NORESPONSE, RPC_STREAMING};
 use flux_bindings::{Flux, Future};
 
@@ -19,13 +20,17 @@ pub struct JobtapStream {
 }
 
 impl JobtapStream {
-    pub fn open(h: Flux, weak: Weak<RefCell<Replay>>) -> flux_bindings::Result<Self> {
-        let future = h.rpc(&topic(WATCH_METHOD), Some("{}"), NODEID_ANY, RPC_STREAMING)?;
+    pub fn open(h: Flux, weak: Weak<RefCell<Replay>>, events: bool) -> flux_bindings::Result<Self> {
+        let request = serde_json::to_string(&WatchRequest { events }).expect("requests serialize");
+        let future = h.rpc(&topic(WATCH_METHOD), Some(&request), NODEID_ANY, RPC_STREAMING)?;
         let mut handshaken = false;
         future.then(None, move |mut f| {
             let batch = f.rpc_get().map(|s| s.map(serde_json::from_str::<TransitionBatch>));
             with_replay(&weak, |r| match batch {
                 Ok(Some(Ok(batch))) if handshaken => {
+                    if !batch.events.is_empty() {
+                        r.job_events(&batch.events);
+                    }
                     let now = r.now();
                     r.engine().handle_transitions(&batch.transitions, now)
                 }

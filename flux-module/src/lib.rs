@@ -31,7 +31,7 @@ struct Module {
 fn setup(h: Flux, args: Vec<String>) -> flux_bindings::Result<Module> {
     let args = ff_engine::ModuleArgs::parse(&args).map_err(|e| FluxError::new(libc::EINVAL, e))?;
     let replay = match &args.run_dir {
-        Some(dir) => Some(replay::ReplayHandle::start(h, dir, args.faketime)?),
+        Some(dir) => Some(replay::ReplayHandle::start(h, dir, args.faketime, args.eventlog)?),
         None => None,
     };
     let status = status::StatusService::new(h, replay.as_ref().map(replay::ReplayHandle::weak))?;

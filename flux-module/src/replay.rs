@@ -63,7 +63,7 @@ impl ReplayHandle {
     /// Reads and checks the run's config and trace (a bad one fails `flux module load`
     /// with the message), then starts the replay: hello to the job-manager as its exec
     /// service, open the jobtap stream, and hand over to the engine.
-    pub fn start(h: Flux, run_dir: &Path, faketime: bool) -> flux_bindings::Result<Self> {
+    pub fn start(h: Flux, run_dir: &Path, faketime: bool, eventlog: bool) -> flux_bindings::Result<Self> {
         let cfg = Config::load(&run_dir.join(RUN_CONFIG)).map_err(config_error)?;
         for w in &cfg.warnings {
             tracing::warn!("{w}");
@@ -80,7 +80,7 @@ impl ReplayHandle {
         };
         let engine = Engine::new(settings, Box::new(rows)).map_err(config_error)?;
         let clock = faketime.then(InstanceClock::new).transpose().map_err(config_error)?;
-        let artifacts = Artifacts::create(&cfg, run_dir, summary.jobs, clock.is_some())
+        let artifacts = Artifacts::create(&cfg, run_dir, summary.jobs, clock.is_some(), eventlog)
             .map_err(|e| FluxError::new(libc::EIO, format!("{}: {e}", cfg.output_dir.display())))?;
         tracing::info!(
             "replaying {} jobs from {} on {} ({})",
@@ -174,7 +174,8 @@ impl Replay {
 
     fn open_jobtap_stream(&mut self) {
         self.setup = None;
-        match JobtapStream::open(self.h, self.weak.clone()) {
+        let events = self.artifacts.as_ref().is_some_and(Artifacts::has_eventlog);
+        match JobtapStream::open(self.h, self.weak.clone(), events) {
             Ok(stream) => self.jobtap = Some(stream),
             Err(e) => self.abort(format!("could not open the emu-jobtap stream: {e}")),
         }
@@ -184,6 +185,14 @@ impl Replay {
     pub fn jobtap_ready(&mut self) {
         let now = self.now();
         self.engine.start(now);
+    }
+
+    /// Eventlog entries from emu-jobtap: straight to `eventlog.csv` (the engine does not need them).
+    pub fn job_events(&mut self, events: &[emu_protocol::jobtap::JobEvent]) {
+        let written = self.artifacts.as_mut().map(|a| a.job_events(events)).transpose();
+        if let Err(e) = written {
+            self.abort(format!("could not write eventlog.csv: {e}"));
+        }
     }
 
     pub fn abort(&mut self, reason: String) {

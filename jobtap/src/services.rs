@@ -1,6 +1,8 @@
 //! Requests ff-emu sends to the plugin (`job-manager.emu-jobtap.<method>`, owner only).
 
-use emu_protocol::jobtap::{JobtapStatus, STATUS_METHOD, TransitionBatch, WATCH_CANCEL_METHOD, WATCH_METHOD};
+use emu_protocol::jobtap::{
+    JobtapStatus, STATUS_METHOD, TransitionBatch, WATCH_CANCEL_METHOD, WATCH_METHOD, WatchRequest,
+};
 use flux_bindings::jobtap::{Plugin, State};
 
 use crate::state::Emu;
@@ -12,10 +14,22 @@ pub fn register(p: Plugin, state: &State<Emu>) -> flux_bindings::Result<()> {
             let _ = msg.respond_error(h, libc::EPROTO, Some("watch is a streaming request"));
             return;
         }
+        let request = match msg.payload().map(|p| p.map(serde_json::from_str::<WatchRequest>)) {
+            Ok(None) => WatchRequest::default(),
+            Ok(Some(Ok(r))) => r,
+            Ok(Some(Err(e))) => {
+                let _ = msg.respond_error(h, libc::EPROTO, Some(&format!("malformed watch request: {e}")));
+                return;
+            }
+            Err(e) => {
+                let _ = msg.respond_error(h, libc::EPROTO, Some(&format!("cannot read the watch request: {e}")));
+                return;
+            }
+        };
         // The empty first batch tells the module the plugin is loaded and listening.
         let handshake = serde_json::to_string(&TransitionBatch::default()).expect("batches serialize");
         if msg.respond(h, Some(&handshake)).is_ok() {
-            s.with(|e| e.add_watcher(msg.to_owned()));
+            s.with(|e| e.add_watcher(msg.to_owned(), request.events));
         }
     })?;
     let s = state.clone();

@@ -1,21 +1,36 @@
 //! The plugin's state: counters, open watch streams, and the batch being collected.
 
-use emu_protocol::jobtap::{Transition, TransitionBatch, TransitionCounts};
+use emu_protocol::jobtap::{JobEvent, Transition, TransitionBatch, TransitionCounts};
 use flux_bindings::{Flux, Msg, MsgRef, Watcher};
 
 pub struct Emu {
     h: Flux,
     pub counts: TransitionCounts,
     /// Open `watch` requests; each gets every batch.
-    watchers: Vec<Msg>,
+    watchers: Vec<Watch>,
     /// Transitions since the last flush; only collected while someone watches.
     pending: Vec<Transition>,
+    /// Eventlog entries since the last flush; only collected while someone asked for them.
+    pending_events: Vec<JobEvent>,
     flusher: Option<Watcher>,
+}
+
+/// An open `watch` request and whether it asked for eventlog entries.
+struct Watch {
+    msg: Msg,
+    events: bool,
 }
 
 impl Emu {
     pub fn new(h: Flux) -> Self {
-        Emu { h, counts: TransitionCounts::default(), watchers: Vec::new(), pending: Vec::new(), flusher: None }
+        Emu {
+            h,
+            counts: TransitionCounts::default(),
+            watchers: Vec::new(),
+            pending: Vec::new(),
+            pending_events: Vec::new(),
+            flusher: None,
+        }
     }
 
     pub fn set_flusher(&mut self, w: Watcher) {
@@ -32,19 +47,33 @@ impl Emu {
         }
     }
 
-    pub fn add_watcher(&mut self, msg: Msg) {
-        self.watchers.push(msg);
+    /// Whether job events are worth reading: someone asked for them.
+    pub fn wants_events(&self) -> bool {
+        self.watchers.iter().any(|w| w.events)
+    }
+
+    pub fn record_event(&mut self, e: JobEvent) {
+        if self.wants_events() {
+            self.pending_events.push(e);
+        }
+    }
+
+    pub fn add_watcher(&mut self, msg: Msg, events: bool) {
+        self.watchers.push(Watch { msg, events });
     }
 
     /// Sends the collected batch to every watcher; one that cannot be answered is dropped.
     pub fn flush(&mut self) {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() && self.pending_events.is_empty() {
             return;
         }
-        let batch = TransitionBatch { transitions: std::mem::take(&mut self.pending) };
+        let batch = TransitionBatch {
+            transitions: std::mem::take(&mut self.pending),
+            events: std::mem::take(&mut self.pending_events),
+        };
         let json = serde_json::to_string(&batch).expect("batches serialize");
         let h = self.h;
-        self.watchers.retain(|w| match w.respond(h, Some(&json)) {
+        self.watchers.retain(|w| match w.msg.respond(h, Some(&json)) {
             Ok(()) => true,
             Err(e) => {
                 tracing::warn!("dropping a watcher that cannot be answered: {e}");
@@ -58,14 +87,17 @@ impl Emu {
     pub fn end_streams_of(&mut self, cancel: MsgRef<'_>) {
         let h = self.h;
         self.watchers.retain(|w| {
-            if !cancel.same_sender(w) {
+            if !cancel.same_sender(&w.msg) {
                 return true;
             }
-            let _ = w.respond_error(h, libc::ENODATA, None);
+            let _ = w.msg.respond_error(h, libc::ENODATA, None);
             false
         });
         if self.watchers.is_empty() {
             self.pending.clear();
+        }
+        if !self.wants_events() {
+            self.pending_events.clear();
         }
     }
 
@@ -73,9 +105,10 @@ impl Emu {
     fn end_streams(&mut self) {
         let h = self.h;
         for w in self.watchers.drain(..) {
-            let _ = w.respond_error(h, libc::ENODATA, None);
+            let _ = w.msg.respond_error(h, libc::ENODATA, None);
         }
         self.pending.clear();
+        self.pending_events.clear();
     }
 }
 

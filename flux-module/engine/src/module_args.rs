@@ -12,14 +12,16 @@ pub struct ModuleArgs {
     /// The broker runs under libfaketime with `FAKETIME` in its environment: the module
     /// moves the instance's clock by changing that variable (`faketime=1`).
     pub faketime: bool,
+    /// Write every job's eventlog entries to `output/eventlog.csv` (`eventlog=1`).
+    pub eventlog: bool,
 }
 
-const USAGE: &str = "expected run-dir=DIR and optionally faketime=1";
+const USAGE: &str = "expected run-dir=DIR and optionally faketime=1, eventlog=1";
 
 impl ModuleArgs {
     pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Self, String> {
         let mut parsed = ModuleArgs::default();
-        let mut faketime_seen = false;
+        let (mut faketime_seen, mut eventlog_seen) = (false, false);
         for arg in args {
             let arg = arg.as_ref();
             let Some((key, value)) = arg.split_once('=') else {
@@ -39,6 +41,14 @@ impl ModuleArgs {
                     };
                     !std::mem::replace(&mut faketime_seen, true)
                 }
+                "eventlog" => {
+                    parsed.eventlog = match value.as_str() {
+                        "1" => true,
+                        "0" => false,
+                        _ => return Err(format!("argument 'eventlog' must be 1 or 0, got '{value}'")),
+                    };
+                    !std::mem::replace(&mut eventlog_seen, true)
+                }
                 _ => return Err(format!("unknown argument '{key}' ({USAGE})")),
             };
             if !fresh {
@@ -47,6 +57,9 @@ impl ModuleArgs {
         }
         if parsed.faketime && parsed.run_dir.is_none() {
             return Err(format!("argument 'faketime' needs 'run-dir' ({USAGE})"));
+        }
+        if parsed.eventlog && parsed.run_dir.is_none() {
+            return Err(format!("argument 'eventlog' needs 'run-dir' ({USAGE})"));
         }
         Ok(parsed)
     }
@@ -85,6 +98,8 @@ mod tests {
         assert_eq!(a.run_dir, Some(PathBuf::from("/r")));
         assert!(a.faketime);
         assert!(!ModuleArgs::parse(&["run-dir=/r", "faketime=0"]).unwrap().faketime);
+        assert!(ModuleArgs::parse(&["run-dir=/r", "eventlog=1"]).unwrap().eventlog);
+        assert!(!ModuleArgs::parse(&["run-dir=/r"]).unwrap().eventlog);
     }
 
     #[test]
@@ -104,5 +119,8 @@ mod tests {
         assert!(ModuleArgs::parse(&["faketime=1"]).unwrap_err().contains("needs"));
         assert!(ModuleArgs::parse(&["run-dir=a", "faketime=yes"]).unwrap_err().contains("1 or 0"));
         assert!(ModuleArgs::parse(&["run-dir=a", "faketime=0", "faketime=0"]).unwrap_err().contains("twice"));
+        assert!(ModuleArgs::parse(&["eventlog=1"]).unwrap_err().contains("needs"));
+        assert!(ModuleArgs::parse(&["run-dir=a", "eventlog=yes"]).unwrap_err().contains("1 or 0"));
+        assert!(ModuleArgs::parse(&["run-dir=a", "eventlog=1", "eventlog=1"]).unwrap_err().contains("twice"));
     }
 }

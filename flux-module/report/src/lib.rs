@@ -8,12 +8,14 @@
 //! * [`UtilizationTimeline`]: `utilization.csv` per step and the `utilization.svg` plot,
 //! * [`PerNodeTrace`]: `pernode.json`, a Chrome/Perfetto trace with one lane per node,
 //! * [`SwfScheduleWriter`]: `schedule.swf`, the schedule as a Standard Workload Format log
-//!   (streamed, sorted at the end).
+//!   (streamed, sorted at the end),
+//! * [`EventlogWriter`]: `eventlog.csv`, every job's eventlog entries (streamed).
 //!
 //! Nothing here links Flux or knows engine types: simulated times are `i64` microseconds of epoch
 //! time, so the crate is tested with plain `cargo test` and can post-process runs offline.
 
 mod atomic_file;
+mod eventlog;
 mod job;
 mod pernode;
 mod probe_times;
@@ -25,6 +27,7 @@ mod timeline;
 mod transitions;
 mod utilization_plot;
 
+pub use eventlog::{EVENTLOG_HEADER, EventlogWriter};
 pub use job::{JobRecord, JobResult, SystemCapacity};
 pub use pernode::PerNodeTrace;
 pub use probe_times::{ProbeBucket, ProbeTimes};

@@ -3,15 +3,17 @@
 //! The module opens one streaming `watch` request at the start of a replay. The plugin
 //! answers it with batches of job transitions, at most one batch per job-manager reactor
 //! iteration, so the module learns about every job without a round trip per job.
-//! `status` returns the plugin's cumulative counters.
+//! `status` returns the plugin's cumulative counters. A watcher that asks for them
+//! ([`WatchRequest::events`]) also gets every job's eventlog entries in the batches.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::JobId;
 
 /// Name the plugin registers under; services are `job-manager.<PLUGIN_NAME>.<method>`.
 pub const PLUGIN_NAME: &str = "emu-jobtap";
-/// Streaming request: responses are [`TransitionBatch`]es until ENODATA.
+/// Streaming request ([`WatchRequest`]): responses are [`TransitionBatch`]es until ENODATA.
 pub const WATCH_METHOD: &str = "watch";
 /// Ends the sender's open watch streams with ENODATA; answers `{}` unless sent without
 /// expecting a response. A watcher that goes away without cancelling stays registered
@@ -58,9 +60,45 @@ pub struct Transition {
     pub exception: Option<String>,
 }
 
+/// The `watch` request. `{}` (or no payload) asks for transitions only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WatchRequest {
+    /// Also stream every job's eventlog entries ([`TransitionBatch::events`]).
+    #[serde(default)]
+    pub events: bool,
+}
+
+/// One entry of a job's eventlog, as the job-manager posted it. The plugin sees a job
+/// only after its `submit` event is posted, so that entry is rebuilt from the job's
+/// submit time, userid and urgency (the submit flags are not available to a plugin).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobEvent {
+    pub id: JobId,
+    pub name: String,
+    /// The entry's timestamp (the instance's clock).
+    pub t: f64,
+    /// The entry's context object, passed through as it is; absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Box<RawValue>>,
+}
+
+impl PartialEq for JobEvent {
+    fn eq(&self, other: &Self) -> bool {
+        let text = |c: &Option<Box<RawValue>>| c.as_ref().map(|c| c.get().to_owned());
+        self.id == other.id
+            && self.name == other.name
+            && self.t == other.t
+            && text(&self.context) == text(&other.context)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TransitionBatch {
     pub transitions: Vec<Transition>,
+    /// Eventlog entries since the last batch, in the order they were posted; only for
+    /// watchers that asked for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<JobEvent>,
 }
 
 /// Cumulative callback counts since the plugin was loaded.
@@ -97,10 +135,34 @@ mod tests {
                     exception: Some("cancel: by user".into()),
                 },
             ],
+            events: vec![],
         };
         let s = serde_json::to_string(&b).unwrap();
         assert!(s.starts_with(r#"{"transitions":[{"id":7,"state":"sched","t":1.5}"#), "{s}");
+        assert!(!s.contains("events"), "{s}");
         assert_eq!(serde_json::from_str::<TransitionBatch>(&s).unwrap(), b);
+    }
+
+    #[test]
+    fn events_carry_their_context_as_it_was_posted() {
+        let context = RawValue::from_string(r#"{"status":0}"#.into()).unwrap();
+        let b = TransitionBatch {
+            transitions: vec![],
+            events: vec![
+                JobEvent { id: JobId(7), name: "finish".into(), t: 2.5, context: Some(context) },
+                JobEvent { id: JobId(7), name: "clean".into(), t: 3.0, context: None },
+            ],
+        };
+        let s = serde_json::to_string(&b).unwrap();
+        let events = [r#"{"id":7,"name":"finish","t":2.5,"context":{"status":0}}"#, r#"{"id":7,"name":"clean","t":3.0}"#];
+        assert_eq!(s, format!(r#"{{"transitions":[],"events":[{}]}}"#, events.join(",")));
+        assert_eq!(serde_json::from_str::<TransitionBatch>(&s).unwrap(), b);
+    }
+
+    #[test]
+    fn a_watch_request_without_fields_asks_for_transitions_only() {
+        assert_eq!(serde_json::from_str::<WatchRequest>("{}").unwrap(), WatchRequest { events: false });
+        assert!(serde_json::from_str::<WatchRequest>(r#"{"events":true}"#).unwrap().events);
     }
 
     #[test]
