@@ -86,6 +86,13 @@ test_expect_success 'eventlog.csv: contexts are JSON, finish carries the wait st
 	EOF
 '
 
+test_expect_success 'report.html: one page with the run, its metrics and both plots, nothing fetched' '
+	html=$FF_RUNS/obs/output/report.html &&
+	grep -q "<td>150 of 150 completed</td>" "$html" &&
+	test "$(grep -c "<svg" "$html")" = 2 &&
+	! grep -Eq "<script|src=|href=|url\(" "$html"
+'
+
 test_expect_success 'reproduce.sh, from another directory, replays the run beside it with the same schedule' '
 	test -x "$FF_RUNS/obs/reproduce.sh" &&
 	md5sum "$FF_RUNS/obs/output/job_transitions.csv" >before.md5 &&

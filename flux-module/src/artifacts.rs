@@ -7,6 +7,7 @@
 //! * `schedule.swf`: the schedule as a Standard Workload Format log (sorted at the end),
 //! * `eventlog.csv`: every job's eventlog entries, as emu-jobtap streams them (`eventlog=1`),
 //! * `summary.json`: run-wide metrics,
+//! * `report.html`: one page with the run, its metrics and plots, made from the files above,
 //! * `failure.txt`: why a failed run stopped, and what the emulator knew then.
 
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ use ff_engine::{Progress, RunOutcome, StepSample};
 use ff_inputs::Config;
 use ff_report::{
     EventlogWriter, JobRecord, PerNodeTrace, ProbeTimes, RunFacts, SummaryAccumulator, SwfHeader, SwfScheduleWriter,
-    SystemCapacity, TransitionsWriter, UtilizationTimeline, write_summary,
+    SystemCapacity, TransitionsWriter, UtilizationTimeline, write_report_html, write_summary,
 };
 
 pub struct Artifacts {
@@ -134,7 +135,8 @@ impl Artifacts {
             broker_peak_rss_kb: broker_peak_rss_kb(),
             ..self.facts
         };
-        write_summary(self.dir.join("summary.json"), &self.summary.finish(facts))
+        write_summary(self.dir.join("summary.json"), &self.summary.finish(facts))?;
+        write_report_html(&self.dir)
     }
 }
 

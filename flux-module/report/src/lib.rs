@@ -9,7 +9,8 @@
 //! * [`PerNodeTrace`]: `pernode.json`, a Chrome/Perfetto trace with one lane per node,
 //! * [`SwfScheduleWriter`]: `schedule.swf`, the schedule as a Standard Workload Format log
 //!   (streamed, sorted at the end),
-//! * [`EventlogWriter`]: `eventlog.csv`, every job's eventlog entries (streamed).
+//! * [`EventlogWriter`]: `eventlog.csv`, every job's eventlog entries (streamed),
+//! * [`write_report_html`]: `report.html`, one self-contained page built from the others.
 //!
 //! Nothing here links Flux or knows engine types: simulated times are `i64` microseconds of epoch
 //! time, so the crate is tested with plain `cargo test` and can post-process runs offline.
@@ -19,6 +20,7 @@ mod eventlog;
 mod job;
 mod pernode;
 mod probe_times;
+mod report_html;
 mod row_order;
 mod seconds;
 mod summary;
@@ -31,6 +33,7 @@ pub use eventlog::{EVENTLOG_HEADER, EventlogWriter};
 pub use job::{JobRecord, JobResult, SystemCapacity};
 pub use pernode::PerNodeTrace;
 pub use probe_times::{ProbeBucket, ProbeTimes};
+pub use report_html::write_report_html;
 pub use seconds::{format_micros_as_seconds, micros_to_seconds};
 pub use summary::{
     BoundedSlowdown, MeanMax, RunFacts, SLOWDOWN_TAU_SECONDS, SUMMARY_VERSION, Summary,
