@@ -19,6 +19,6 @@ pub use config::{Config, ConfigError, ResourceSource, SwfOptions};
 pub use jobspec::jobspec_json;
 pub use json_file::JsonFileError;
 pub use preflight::{PreflightError, TraceSummary, UnfitJob, UnfitJobs, preflight};
-pub use system::{SystemError, SystemSpec, broker_config, resource_r};
+pub use system::{StorageLayout, StorageParent, SystemError, SystemSpec, broker_config, resource_r};
 pub use time::{SimDuration, SimTime};
 pub use trace::{TraceError, TraceFormat, TraceJob, TraceReader, open_trace, time_origin};

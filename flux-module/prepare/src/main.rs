@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ff_inputs::{Config, SimDuration, TraceSummary, preflight};
+use ff_inputs::{Config, ResourceSource, SimDuration, TraceSummary, preflight};
 
 use error::PrepareError;
 
@@ -52,6 +52,11 @@ fn prepare(args: &Args) -> Result<(), PrepareError> {
     let summary = preflight(&cfg)?;
     warn(&summary.warnings);
     let run_dir = layout::create(&cfg, &args.run_dir)?;
+    // What was read from a resource graph, or laid out from the rabbit_* keys, is worth
+    // seeing before hours of replay depend on it.
+    if cfg.storage.is_some() || !cfg.node_shape.levels.is_empty() || matches!(cfg.resource, ResourceSource::Jgf(_)) {
+        eprintln!("flux-fiction: system: {}", cfg.system_description());
+    }
     // The instance's clock starts stopped a little before the first submission, so that
     // nothing it does while starting up is stamped at or after a trace event.
     let seed = summary.first_submit.map(|t| t - SimDuration::from_secs_f64(cfg.faketime_start_lead));

@@ -63,7 +63,6 @@ const BROKER_LOG: &str = "the emulator logs through the Flux broker log";
 const NO_OTEL: &str = "OpenTelemetry export is not implemented in this rewrite";
 const EXACT_CLOCK: &str = "the fake clock is set exactly to each step's simulated time";
 const OLD_HARNESS: &str = "it was metadata of the Python harness; the run directory keeps a copy of the config";
-const NO_RABBITS: &str = "rabbit storage requests are not replayed";
 
 use ValueKind::*;
 
@@ -86,6 +85,11 @@ pub(crate) const KEYS: &[KeySpec] = &[
     read("step_timeout", PositiveFloat),
     read("faketime", Bool),
     read("faketime_start_lead", NonNegativeFloat),
+    read("rabbit_nodes_per_rack", PositiveInt),
+    read("rabbit_shares_per_rack", PositiveInt),
+    read("rabbit_share_gib", PositiveInt),
+    read("rabbit_storage_emit_dw", Bool),
+    read("rabbit_storage_name", Str),
     ignored("nsockets", PositiveInt, "cores are counted per node (ncpus)"),
     ignored("log_level", NonNegativeInt, BROKER_LOG),
     ignored("log_file", Path, BROKER_LOG),
@@ -118,8 +122,6 @@ pub(crate) const KEYS: &[KeySpec] = &[
     ignored("source_config_file", Path, OLD_HARNESS),
     ignored("config_file", Path, OLD_HARNESS),
     ignored("raw_jobspec_file", Path, "jobspecs are always generated from the trace rows"),
-    ignored("rabbit_storage_emit_dw", Bool, NO_RABBITS),
-    ignored("rabbit_storage_name", Str, NO_RABBITS),
 ];
 
 pub(crate) fn lookup(name: &str) -> Option<&'static KeySpec> {

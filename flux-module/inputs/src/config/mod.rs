@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::json_file::read_json;
-use crate::system::{SystemSpec, rv1};
+use crate::system::inference::{GraphFacts, infer};
+use crate::system::jgf::{Graph, normalize_legacy_ssd_status};
+use crate::system::rack_graph::rack_graph;
+use crate::system::{NodeShape, RackKeys, StorageLayout, SystemSpec, rv1};
 use crate::time::SimTime;
 use crate::trace::TraceFormat;
 
@@ -28,6 +31,8 @@ use settings::Settings;
 pub enum ResourceSource {
     /// Built from `nnodes`, `ncpus` and `ngpus`.
     Synthetic,
+    /// Built from those and the `rabbit_*` keys: racks of nodes and SSD shares.
+    Racks(RackKeys),
     /// A full RV1 R object (`resource_R`, or a `resource_file` that is one), installed as is.
     Rv1(PathBuf),
     /// A JGF graph (`resource_file`), attached under `scheduling` of a synthetic R.
@@ -38,7 +43,7 @@ impl ResourceSource {
     /// The resource file, if there is one.
     pub fn path(&self) -> Option<&Path> {
         match self {
-            ResourceSource::Synthetic => None,
+            ResourceSource::Synthetic | ResourceSource::Racks(_) => None,
             ResourceSource::Rv1(path) | ResourceSource::Jgf(path) => Some(path),
         }
     }
@@ -69,6 +74,16 @@ pub struct Config {
     /// `nnodes`, `ncpus` (cores per node), `ngpus` (GPUs per node, default 0); or the shape
     /// of the RV1 resource file, which these keys must then agree with if given.
     pub system: SystemSpec,
+    /// The levels between a node and its cores and GPUs in the resource graph (none
+    /// without a graph).
+    pub node_shape: NodeShape,
+    /// Where the rabbit storage is: from the resource graph, or from the `rabbit_*`
+    /// keys; None for a system without storage.
+    pub storage: Option<StorageLayout>,
+    /// `rabbit_storage_emit_dw` (default false) and `rabbit_storage_name` (default
+    /// `rabbit`): when set, a job with storage carries the `#DW jobdw` directive with
+    /// this name, as flux-coral2 expects it.
+    pub dw_name: Option<String>,
     /// `exclusive` (default false): every job asks for whole nodes.
     pub exclusive: bool,
     /// `whole_node_graph` (default false): the scheduler's resource graph has one core per
@@ -103,6 +118,8 @@ pub struct Config {
 const DEFAULT_STEP_TIMEOUT: f64 = 60.0;
 const DEFAULT_FAKETIME_START_LEAD: f64 = 30.0;
 const DEFAULT_OUTPUT_DIR: &str = "output";
+/// `name=` of the `#DW jobdw` directive when `rabbit_storage_name` is not set.
+const DEFAULT_DW_NAME: &str = "rabbit";
 
 impl Config {
     /// Reads, checks and resolves the config at `path`. Also reads the files it names that
@@ -114,7 +131,7 @@ impl Config {
         let text = std::fs::read_to_string(&config_path)
             .map_err(|source| ConfigError::Read { path: config_path.clone(), source })?;
         let mut settings = Settings::parse(&config_path, &text)?;
-        let warnings = settings.take_warnings();
+        let mut warnings = settings.take_warnings();
 
         if let Some(backend) = settings.str("backend").filter(|&b| b != "flux") {
             return Err(settings.error("backend", format!("expected \"flux\" (the only backend), found \"{backend}\"")));
@@ -124,8 +141,28 @@ impl Config {
             .ok_or_else(|| settings.error("job_traces", "required key is missing"))?
             .to_path_buf();
         let trace_format = resolve_trace_format(&settings, &job_traces)?;
-        let (resource, resource_shape) = resolve_resource(&settings)?;
-        let system = resolve_system(&settings, resource_shape, &resource)?;
+        let resolved = resolve_resource(&settings, &mut warnings)?;
+        let system = resolve_system(&settings, &resolved)?;
+        let ResolvedResource { source, graph, .. } = resolved;
+        let (resource, node_shape, storage) = match (rack_keys(&settings)?, graph) {
+            (Some(_), _) if source != ResourceSource::Synthetic => {
+                let problem = "the resource file describes the system and its storage: remove the rabbit_* keys";
+                return Err(settings.error("rabbit_nodes_per_rack", problem));
+            }
+            (Some(keys), _) => {
+                // The layout is read back from the graph the instance will get, so the
+                // two cannot disagree.
+                let graph = rack_graph(&system, &keys);
+                let facts = Graph::parse(&graph["graph"]).and_then(|g| infer(&g)).expect("a rack graph is well formed");
+                (ResourceSource::Racks(keys), NodeShape::default(), facts.storage)
+            }
+            (None, Some(facts)) => (source, facts.node_shape, facts.storage),
+            (None, None) => (source, NodeShape::default(), None),
+        };
+        let dw_name = settings
+            .bool("rabbit_storage_emit_dw")
+            .unwrap_or(false)
+            .then(|| settings.str("rabbit_storage_name").unwrap_or(DEFAULT_DW_NAME).to_string());
         let config_json = settings.path("config_json").map(Path::to_path_buf);
         let flux_config = match &config_json {
             None => serde_json::Map::new(),
@@ -143,10 +180,11 @@ impl Config {
         };
         let whole_node_graph = settings.bool("whole_node_graph").unwrap_or(false);
         if whole_node_graph && resource != ResourceSource::Synthetic {
-            return Err(settings.error(
-                "whole_node_graph",
-                "needs the synthetic system (nnodes, ncpus): a resource file's graph is loaded as it is".to_string(),
-            ));
+            let problem = match resource {
+                ResourceSource::Racks(_) => "cannot be combined with the rabbit_* keys: their racks hold every core",
+                _ => "needs the synthetic system (nnodes, ncpus): a resource file's graph is loaded as it is",
+            };
+            return Err(settings.error("whole_node_graph", problem));
         }
         let swf = SwfOptions {
             procs_per_node: narrow(&settings, "swf_procs_per_node")?.unwrap_or(1),
@@ -158,6 +196,9 @@ impl Config {
             job_traces,
             trace_format,
             system,
+            node_shape,
+            storage,
+            dw_name,
             exclusive: settings.bool("exclusive").unwrap_or(false),
             whole_node_graph,
             config_json,
@@ -185,6 +226,17 @@ impl Config {
     pub fn whole_node_requests(&self) -> bool {
         self.exclusive || self.whole_node_graph
     }
+
+    /// The system the instance will get, in one line: its nodes, what a node holds and
+    /// its rabbit storage.
+    pub fn system_description(&self) -> String {
+        let SystemSpec { nnodes, cores_per_node, gpus_per_node } = self.system;
+        let mut text = format!("{nnodes} nodes x {cores_per_node} cores x {gpus_per_node} GPUs ({})", self.node_shape);
+        if let Some(storage) = &self.storage {
+            text.push_str(&format!("; {storage}"));
+        }
+        text
+    }
 }
 
 /// An integer key that must fit a `u32` (node and core counts).
@@ -204,42 +256,64 @@ fn resolve_trace_format(settings: &Settings, job_traces: &Path) -> Result<TraceF
     }
 }
 
-/// The resource source, and the node shape when it is an RV1 R (which then defines the system).
-fn resolve_resource(settings: &Settings) -> Result<(ResourceSource, Option<SystemSpec>), ConfigError> {
+/// What the resource file (if any) says about the system.
+struct ResolvedResource {
+    source: ResourceSource,
+    /// The node shape of an RV1 R's `R_lite`, which then defines the system.
+    rv1_shape: Option<SystemSpec>,
+    /// What its resource graph says: a JGF file's, or the `scheduling` graph of an R.
+    graph: Option<GraphFacts>,
+}
+
+/// Reads the resource file, if any, and its graph. A graph whose SSDs are all marked
+/// down gets a warning: `resource_r` installs them up.
+fn resolve_resource(settings: &Settings, warnings: &mut Vec<String>) -> Result<ResolvedResource, ConfigError> {
     let (key, path) = match (settings.path("resource_file"), settings.path("resource_R")) {
-        (None, None) => return Ok((ResourceSource::Synthetic, None)),
+        (None, None) => return Ok(ResolvedResource { source: ResourceSource::Synthetic, rv1_shape: None, graph: None }),
         (Some(_), Some(_)) => return Err(settings.error("resource_R", "use only one of resource_file or resource_R")),
         (Some(path), None) => ("resource_file", path),
         (None, Some(path)) => ("resource_R", path),
     };
     let value = read_json(path).map_err(|e| settings.error(key, e.to_string()))?;
-    if rv1::is_rv1(&value) {
-        let shape = rv1::node_shape(&value).map_err(|e| settings.error(key, format!("{}: {e}", path.display())))?;
-        Ok((ResourceSource::Rv1(path.to_path_buf()), Some(shape)))
+    let file_error = |problem: String| settings.error(key, format!("{}: {problem}", path.display()));
+    let (source, rv1_shape, graph) = if rv1::is_rv1(&value) {
+        let shape = rv1::node_shape(&value).map_err(file_error)?;
+        (ResourceSource::Rv1(path.to_path_buf()), Some(shape), value.pointer("/scheduling/graph"))
     } else if key == "resource_file" && value.get("graph").is_some() {
-        Ok((ResourceSource::Jgf(path.to_path_buf()), None))
+        (ResourceSource::Jgf(path.to_path_buf()), None, value.get("graph"))
     } else {
         let expected = if key == "resource_R" {
             "an RV1 R object (version 1 with execution.R_lite)"
         } else {
             "an RV1 R object (version 1 with execution.R_lite) or a JGF graph (top-level \"graph\")"
         };
-        Err(settings.error(key, format!("{}: expected {expected}", path.display())))
-    }
+        return Err(settings.error(key, format!("{}: expected {expected}", path.display())));
+    };
+    let graph = match graph {
+        None => None,
+        Some(graph) => {
+            let legacy = normalize_legacy_ssd_status(&mut graph.clone());
+            if legacy > 0 {
+                warnings.push(format!(
+                    "{}: normalized {legacy} legacy SSD status values from 1 (down) to 0 (up) for Fluxion",
+                    path.display()
+                ));
+            }
+            Some(Graph::parse(graph).and_then(|g| infer(&g)).map_err(|e| file_error(format!("resource graph: {e}")))?)
+        }
+    };
+    Ok(ResolvedResource { source, rv1_shape, graph })
 }
 
-/// The system shape: from an RV1 resource file (explicit keys must agree), else from the keys.
-fn resolve_system(
-    settings: &Settings,
-    resource_shape: Option<SystemSpec>,
-    resource: &ResourceSource,
-) -> Result<SystemSpec, ConfigError> {
+/// The system shape: from an RV1 resource file's R_lite, else from a JGF resource file's
+/// graph (explicit keys must agree with either), else from the keys.
+fn resolve_system(settings: &Settings, resolved: &ResolvedResource) -> Result<SystemSpec, ConfigError> {
     // nnodes = 0 was the Python default and means "not given".
     let nnodes = narrow(settings, "nnodes")?.filter(|&n| n > 0);
     let ncpus = narrow(settings, "ncpus")?;
     let ngpus = narrow(settings, "ngpus")?;
-    if let Some(shape) = resource_shape {
-        let path = resource.path().expect("only a resource file has a shape");
+    if let Some(shape) = resolved.rv1_shape.or(resolved.graph.as_ref().map(|facts| facts.system)) {
+        let path = resolved.source.path().expect("only a resource file has a shape");
         for (key, given, derived, what) in [
             ("nnodes", nnodes, shape.nnodes, "nodes"),
             ("ncpus", ncpus, shape.cores_per_node, "cores per node"),
@@ -252,9 +326,7 @@ fn resolve_system(
         }
         return Ok(shape);
     }
-    let required = |key| {
-        settings.error(key, "required (>= 1) unless resource_file or resource_R is an RV1 R describing the nodes")
-    };
+    let required = |key| settings.error(key, "required (>= 1) unless resource_file or resource_R describes the nodes");
     Ok(SystemSpec {
         nnodes: nnodes.ok_or_else(|| required("nnodes"))?,
         cores_per_node: ncpus.ok_or_else(|| required("ncpus"))?,
@@ -262,9 +334,35 @@ fn resolve_system(
     })
 }
 
+/// The `rabbit_*` keys of a synthetic storage system: all three, or none.
+fn rack_keys(settings: &Settings) -> Result<Option<RackKeys>, ConfigError> {
+    const KEYS: [&str; 3] = ["rabbit_nodes_per_rack", "rabbit_shares_per_rack", "rabbit_share_gib"];
+    let values = KEYS.map(|key| settings.int(key));
+    match values {
+        [None, None, None] => Ok(None),
+        [Some(nodes), Some(shares), Some(gib)] => {
+            let narrow = |key, n: u64| u32::try_from(n).map_err(|_| settings.error(key, format!("{n} is too large")));
+            Ok(Some(RackKeys {
+                nodes_per_rack: narrow(KEYS[0], nodes)?,
+                shares_per_rack: narrow(KEYS[1], shares)?,
+                share_gib: gib,
+            }))
+        }
+        _ => {
+            let given = KEYS.iter().zip(values).find(|(_, v)| v.is_some()).map(|(k, _)| *k).unwrap_or(KEYS[0]);
+            let missing: Vec<&str> = KEYS.iter().zip(values).filter(|(_, v)| v.is_none()).map(|(k, _)| *k).collect();
+            Err(settings.error(
+                given,
+                format!("a synthetic system with rabbit storage also needs {}", missing.join(" and ")),
+            ))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::system::rack_graph::rack_graph;
     use std::fs;
 
     /// A folder with the given files; returns it and the path of `config.toml` in it.
@@ -377,20 +475,106 @@ mod tests {
         assert!(err.contains("config.toml:3: nnodes: 9 disagrees with") && err.contains("8 nodes"), "{err}");
     }
 
+    /// A JGF file of 2 racks, each with 1 node of 4 cores and 2 shares of 10 GiB.
+    fn small_jgf(ssd_status: Option<i64>) -> String {
+        let system = SystemSpec { nnodes: 2, cores_per_node: 4, gpus_per_node: 0 };
+        let mut jgf = rack_graph(&system, &RackKeys { nodes_per_rack: 1, shares_per_rack: 2, share_gib: 10 });
+        for vertex in jgf["graph"]["nodes"].as_array_mut().unwrap() {
+            if let (Some(status), "ssd") = (ssd_status, vertex["metadata"]["type"].as_str().unwrap()) {
+                vertex["metadata"]["status"] = status.into();
+            }
+        }
+        jgf.to_string()
+    }
+
     #[test]
-    fn a_jgf_resource_file_needs_the_counts() {
+    fn a_jgf_resource_file_defines_the_system_and_its_storage() {
+        let jgf = small_jgf(None);
         let (dir, config) = experiment(&[
-            ("config.toml", "job_traces = \"t.csv\"\nresource_file = \"g.json\"\nnnodes = 2\nncpus = 4\n"),
+            ("config.toml", "job_traces = \"t.csv\"\nresource_file = \"g.json\"\nncpus = 4\n"),
             ("t.csv", TRACE),
-            ("g.json", r#"{"graph": {"nodes": [], "edges": []}}"#),
+            ("g.json", &jgf),
         ]);
         let cfg = Config::load(&config).unwrap();
         assert_eq!(cfg.resource, ResourceSource::Jgf(dir.path().join("g.json")));
-        assert_eq!(cfg.system.nnodes, 2);
+        assert_eq!(cfg.system, SystemSpec { nnodes: 2, cores_per_node: 4, gpus_per_node: 0 });
+        let storage = cfg.storage.as_ref().unwrap();
+        assert_eq!((storage.parents.len(), storage.share_gib, storage.total_gib()), (2, 10, 40));
+        assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
+        assert_eq!(
+            cfg.system_description(),
+            "2 nodes x 4 cores x 0 GPUs (node > cores, GPUs); \
+             rabbit storage in 2 racks, 1 node and 2 SSD shares of 10 GiB (20 GiB) each, 40 GiB in all"
+        );
+
+        fs::write(&config, "job_traces = \"t.csv\"\nresource_file = \"g.json\"\nnnodes = 3\n").unwrap();
+        let err = Config::load(&config).unwrap_err().to_string();
+        assert!(err.contains("config.toml:3: nnodes: 3 disagrees with") && err.contains("2 nodes"), "{err}");
+
+        fs::write(&config, "job_traces = \"t.csv\"\nresource_file = \"g.json\"\nrabbit_nodes_per_rack = 1\nrabbit_shares_per_rack = 1\nrabbit_share_gib = 1\n").unwrap();
+        let err = Config::load(&config).unwrap_err().to_string();
+        assert!(err.ends_with("config.toml:3: rabbit_nodes_per_rack: the resource file describes the system and its storage: remove the rabbit_* keys"), "{err}");
+
+        fs::write(dir.path().join("g.json"), small_jgf(Some(1))).unwrap();
+        fs::write(&config, "job_traces = \"t.csv\"\nresource_file = \"g.json\"\n").unwrap();
+        let cfg = Config::load(&config).unwrap();
+        assert_eq!(cfg.warnings.len(), 1);
+        assert!(cfg.warnings[0].ends_with("g.json: normalized 4 legacy SSD status values from 1 (down) to 0 (up) for Fluxion"));
 
         fs::write(&config, "job_traces = \"t.csv\"\nresource_file = \"g.json\"\nresource_R = \"g.json\"\n").unwrap();
         let err = Config::load(&config).unwrap_err().to_string();
         assert!(err.contains("resource_R: use only one of resource_file or resource_R"), "{err}");
+    }
+
+    #[test]
+    fn a_jgf_with_ssds_but_no_size_is_refused() {
+        let jgf = small_jgf(None).replace("\"size\":10", "\"sizes\":10");
+        let (_dir, config) = experiment(&[
+            ("config.toml", "job_traces = \"t.csv\"\nresource_file = \"g.json\"\n"),
+            ("t.csv", TRACE),
+            ("g.json", &jgf),
+        ]);
+        let err = Config::load(&config).unwrap_err().to_string();
+        assert!(
+            err.contains("config.toml:2: resource_file: ")
+                && err.ends_with("g.json: resource graph: vertex \"7\" (ssd ssd0): an ssd without a size: give metadata.size, its capacity in GiB"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn three_keys_make_a_tuolumne_like_rack_system() {
+        let (_dir, config) = experiment(&[
+            ("config.toml", "job_traces = \"t.csv\"\nnnodes = 64\nncpus = 96\nngpus = 4\n\
+                             rabbit_nodes_per_rack = 16\nrabbit_shares_per_rack = 36\nrabbit_share_gib = 453\n"),
+            ("t.csv", "JobID,NNodes,NCPUS,NGPUS,Timelimit,Submit,Elapsed\n"),
+        ]);
+        let cfg = Config::load(&config).unwrap();
+        let keys = RackKeys { nodes_per_rack: 16, shares_per_rack: 36, share_gib: 453 };
+        assert_eq!(cfg.resource, ResourceSource::Racks(keys));
+        let storage = cfg.storage.unwrap();
+        assert_eq!(storage.parents.len(), 4);
+        assert_eq!((storage.nodes_per_parent, storage.shares_per_parent, storage.share_gib), (16, 36, 453));
+        assert_eq!(storage.parent_gib, 16_308);
+
+        fs::write(&config, "job_traces = \"t.csv\"\nnnodes = 4\nncpus = 1\nrabbit_share_gib = 453\n").unwrap();
+        let err = Config::load(&config).unwrap_err().to_string();
+        assert!(
+            err.ends_with("config.toml:4: rabbit_share_gib: a synthetic system with rabbit storage also needs \
+                           rabbit_nodes_per_rack and rabbit_shares_per_rack"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_dw_directive_name_defaults_to_rabbit() {
+        let (_dir, config) = experiment(&[
+            ("config.toml", "job_traces = \"t.csv\"\nnnodes = 1\nncpus = 1\nrabbit_storage_emit_dw = true\n"),
+            ("t.csv", TRACE),
+        ]);
+        assert_eq!(Config::load(&config).unwrap().dw_name.as_deref(), Some("rabbit"));
+        fs::write(&config, "job_traces = \"t.csv\"\nnnodes = 1\nncpus = 1\nrabbit_storage_name = \"x\"\n").unwrap();
+        assert_eq!(Config::load(&config).unwrap().dw_name, None, "only with rabbit_storage_emit_dw");
     }
 
     #[test]

@@ -90,6 +90,17 @@ pub fn broker_config(cfg: &Config, r_path: &Path) -> Result<String, SystemError>
         let entry = entry.as_table_mut().ok_or_else(|| error(section, "must be an object".to_string()))?;
         entry.entry(key).or_insert(value);
     }
+
+    // With rabbit storage, Fluxion writes each allocation's resource graph into its R
+    // (its default, rv1_nosched, leaves it out), so the emulator sees whose storage a
+    // job was given.
+    if cfg.storage.is_some() {
+        let fluxion = table.entry("sched-fluxion-resource").or_insert_with(|| toml::Table::new().into());
+        let fluxion = fluxion
+            .as_table_mut()
+            .ok_or_else(|| error("sched-fluxion-resource", "must be an object".to_string()))?;
+        fluxion.entry("match-format").or_insert("rv1".into());
+    }
     Ok(toml::to_string(&table).expect("a TOML table built from JSON always serializes"))
 }
 

@@ -33,6 +33,24 @@ pub fn expand(idset: &str) -> Result<Vec<u32>, String> {
     Ok(ranges(idset)?.into_iter().flat_map(|(lo, hi)| lo..=hi).collect())
 }
 
+/// The canonical idset string of `ids` (any order, duplicates ignored): `"0-3,7"`.
+pub(crate) fn encode(ids: &[u32]) -> String {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let first = sorted[i];
+        while i + 1 < sorted.len() && sorted[i + 1] == sorted[i] + 1 {
+            i += 1;
+        }
+        parts.push(if sorted[i] == first { first.to_string() } else { format!("{first}-{}", sorted[i]) });
+        i += 1;
+    }
+    parts.join(",")
+}
+
 /// The idset `0..n` in canonical form: `"0"`, `"0-3"`.
 pub(crate) fn first_n(n: u32) -> String {
     match n {
@@ -62,6 +80,14 @@ mod tests {
         assert_eq!(expand("[5]"), Ok(vec![5]));
         assert_eq!(expand(""), Ok(vec![]));
         assert!(expand("3-1").is_err());
+    }
+
+    #[test]
+    fn encodes_ranges() {
+        assert_eq!(encode(&[7, 0, 1, 2, 3, 3]), "0-3,7");
+        assert_eq!(encode(&[5]), "5");
+        assert_eq!(encode(&[]), "");
+        assert_eq!(expand(&encode(&[9, 4, 5])), Ok(vec![4, 5, 9]));
     }
 
     #[test]

@@ -1,12 +1,18 @@
-//! The simulated machine: its per-node shape, and the RV1 `R` the Flux instance is
-//! started with (synthesized from the config, or taken from the user's resource file).
+//! The simulated machine: its per-node shape, its rabbit storage, and the RV1 `R` the
+//! Flux instance is started with (synthesized from the config, or taken from the user's
+//! resource file, with a Fluxion resource graph under `scheduling` when there is one).
 //!
 //! The instance is one broker that pretends to own every node of `R`; the scheduler
 //! only ever sees this description, never the real host.
 
 mod broker;
 pub mod idset;
+pub(crate) mod inference;
+pub(crate) mod jgf;
+mod node_shape;
+pub(crate) mod rack_graph;
 pub mod rv1;
+mod storage;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -17,6 +23,9 @@ use crate::config::{Config, ResourceSource};
 use crate::json_file::{JsonFileError, read_json};
 
 pub use broker::broker_config;
+pub use node_shape::{NodeLevel, NodeShape};
+pub use rack_graph::RackKeys;
+pub use storage::{StorageLayout, StorageParent};
 
 /// A homogeneous system: how many nodes, and what each one holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,33 +61,54 @@ pub enum SystemError {
     #[error("{}: not an RV1 R object (needs version 1 and execution.R_lite)", path.display())]
     NotRv1 { path: PathBuf },
 
+    /// The resource graph of a resource file cannot describe the instance's nodes.
+    #[error("{}: {problem}", path.display())]
+    Graph { path: PathBuf, problem: String },
+
     /// The user's Flux config (from `config_json`) cannot become the broker's TOML config.
     #[error("{}: {key}: {problem}", path.display())]
     FluxConfig { path: PathBuf, key: String, problem: String },
 }
 
-/// The RV1 `R` the instance's resource module is given.
+/// The RV1 `R` the instance's resource module is given. Fluxion schedules on the graph
+/// under its `scheduling` key when there is one (as flux-core attaches a
+/// `resource.scheduling` file), and on `R_lite` otherwise.
 ///
 /// * no resource file: synthesized from `nnodes`, `ncpus`, `ngpus`;
+/// * racks with storage (`rabbit_*` keys): the synthetic R with the rack graph attached;
 /// * an RV1 file: the file as it is;
-/// * a JGF file: the synthesized R with the whole file attached under `scheduling`, as
-///   flux-core does for a `resource.scheduling` path, so Fluxion schedules on the graph.
+/// * a JGF file: the whole file attached to an R whose `R_lite` lists the graph's nodes.
+///
+/// A graph whose SSDs are all marked down by an older tool gets them up
+/// (see [`jgf::normalize_legacy_ssd_status`]; `Config::load` warns about it).
 pub fn resource_r(cfg: &Config) -> Result<Value, SystemError> {
-    match &cfg.resource {
-        ResourceSource::Synthetic => Ok(rv1::synthetic(&cfg.scheduler_system())),
+    let mut r = match &cfg.resource {
+        ResourceSource::Synthetic => rv1::synthetic(&cfg.scheduler_system()),
+        ResourceSource::Racks(keys) => {
+            let mut r = rv1::synthetic(&cfg.system);
+            r["scheduling"] = rack_graph::rack_graph(&cfg.system, keys);
+            r
+        }
         ResourceSource::Rv1(path) => {
             let r = read_json(path)?;
             if !rv1::is_rv1(&r) {
                 return Err(SystemError::NotRv1 { path: path.clone() });
             }
-            Ok(r)
+            r
         }
         ResourceSource::Jgf(path) => {
-            let mut r = rv1::synthetic(&cfg.system);
-            r["scheduling"] = read_json(path)?;
-            Ok(r)
+            let file = read_json(path)?;
+            let graph_error = |problem| SystemError::Graph { path: path.clone(), problem };
+            let graph = jgf::Graph::parse(&file["graph"]).map_err(graph_error)?;
+            let mut r = rv1::from_graph(&graph).map_err(graph_error)?;
+            r["scheduling"] = file;
+            r
         }
+    };
+    if let Some(graph) = r.pointer_mut("/scheduling/graph") {
+        jgf::normalize_legacy_ssd_status(graph);
     }
+    Ok(r)
 }
 
 #[cfg(test)]
@@ -100,12 +130,28 @@ mod tests {
         assert_eq!(coarse["execution"]["R_lite"][0]["children"], json!({"core": "0"}));
         cfg.whole_node_graph = false;
 
+        let keys = RackKeys { nodes_per_rack: 2, shares_per_rack: 3, share_gib: 100 };
+        cfg.resource = ResourceSource::Racks(keys);
+        let r = resource_r(&cfg).unwrap();
+        assert_eq!(r["execution"], rv1::synthetic(&cfg.system)["execution"]);
+        assert_eq!(r["scheduling"], rack_graph::rack_graph(&cfg.system, &keys));
+
+        // A JGF file: R_lite lists its nodes; SSDs all marked down come up.
+        let mut jgf = r["scheduling"].clone();
+        for vertex in jgf["graph"]["nodes"].as_array_mut().unwrap() {
+            vertex["metadata"]["status"] = 1.into();
+        }
         let graph = dir.path().join("g.json");
-        std::fs::write(&graph, r#"{"graph": {"nodes": [], "edges": []}}"#).unwrap();
+        std::fs::write(&graph, jgf.to_string()).unwrap();
         cfg.resource = ResourceSource::Jgf(graph);
         let r = resource_r(&cfg).unwrap();
-        assert_eq!(r["scheduling"], json!({"graph": {"nodes": [], "edges": []}}));
-        assert_eq!(r["execution"]["R_lite"][0]["children"]["core"], "0-15");
+        assert_eq!(r["execution"]["R_lite"], json!([{"rank": "0-3", "children": {"core": "0-15"}}]));
+        assert_eq!(r["execution"]["nodelist"], json!(["node0", "node1", "node2", "node3"]));
+        let status = |kind: &str| {
+            let vertices = r["scheduling"]["graph"]["nodes"].as_array().unwrap();
+            vertices.iter().find(|v| v["metadata"]["type"] == kind).unwrap()["metadata"]["status"].clone()
+        };
+        assert_eq!((status("ssd"), status("node")), (json!(0), json!(1)));
 
         let rv1 = dir.path().join("R.json");
         let text = r#"{"version": 1, "execution": {"R_lite": [{"rank": "0", "children": {"core": "0-3"}}]}, "extra": 1}"#;
@@ -147,5 +193,19 @@ mod tests {
         cfg.flux_config = json!({"resource": {"path": "/elsewhere/R.json"}}).as_object().unwrap().clone();
         let err = broker_config(&cfg, Path::new("/run/instance/R.json")).unwrap_err().to_string();
         assert!(err.contains("flux.json: resource.path: set to \"/elsewhere/R.json\""), "{err}");
+    }
+
+    #[test]
+    fn storage_systems_get_the_allocated_graph_in_r() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = config_for(&dir.path().join("t.csv"), TraceFormat::Sacct, SMALL);
+        let keys = RackKeys { nodes_per_rack: 2, shares_per_rack: 3, share_gib: 100 };
+        let graph = jgf::Graph::parse(&rack_graph::rack_graph(&cfg.system, &keys)["graph"]).unwrap();
+        cfg.storage = inference::infer(&graph).unwrap().storage;
+        let text = broker_config(&cfg, Path::new("/r.json")).unwrap();
+        assert!(text.contains("[sched-fluxion-resource]\nmatch-format = \"rv1\"\n"), "{text}");
+        cfg.flux_config = json!({"sched-fluxion-resource": {"match-format": "rv1_nosched"}}).as_object().unwrap().clone();
+        let text = broker_config(&cfg, Path::new("/r.json")).unwrap();
+        assert!(text.contains("match-format = \"rv1_nosched\""), "the user's choice is kept: {text}");
     }
 }

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::jgf::Graph;
 use super::{SystemSpec, idset};
 
 /// Whether `value` is a full RV1 object: `version` 1 with an `execution.R_lite` list.
@@ -105,9 +106,91 @@ pub(crate) fn synthetic(system: &SystemSpec) -> Value {
     })
 }
 
+/// The RV1 R whose `R_lite` and `nodelist` describe the nodes of `graph`: each node
+/// vertex is its broker rank, with the ids of the cores and GPUs below it. Flux's
+/// resource module manages R_lite while Fluxion schedules on the graph, so the two must
+/// name the same ranks and ids.
+pub(crate) fn from_graph(graph: &Graph) -> Result<Value, String> {
+    // rank -> (node name, core ids, gpu ids)
+    let mut nodes: Vec<(u32, &str, String, String)> = Vec::new();
+    for node in graph.of_kind("node") {
+        let vertex = &graph.vertices[node];
+        let rank = vertex
+            .rank
+            .and_then(|r| u32::try_from(r).ok())
+            .ok_or_else(|| format!("{}: a node needs its broker rank (metadata.rank >= 0)", graph.describe(node)))?;
+        let ids = |kind: &str| -> Result<String, String> {
+            let below = graph.descendants(node).into_iter().filter(|&v| graph.vertices[v].kind == kind);
+            let ids = below
+                .map(|v| {
+                    graph.vertices[v].id.and_then(|id| u32::try_from(id).ok()).ok_or_else(|| {
+                        format!("{}: needs its number among the node's {kind}s (metadata.id >= 0)", graph.describe(v))
+                    })
+                })
+                .collect::<Result<Vec<u32>, String>>()?;
+            Ok(idset::encode(&ids))
+        };
+        nodes.push((rank, &vertex.name, ids("core")?, ids("gpu")?));
+    }
+    nodes.sort_by_key(|&(rank, ..)| rank);
+    if let Some(pair) = nodes.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+        return Err(format!("nodes {} and {} both have rank {}", pair[0].1, pair[1].1, pair[0].0));
+    }
+    // One R_lite entry per distinct (cores, gpus), listing its ranks.
+    let mut shapes: Vec<(&str, &str, Vec<u32>)> = Vec::new();
+    for (rank, _, cores, gpus) in &nodes {
+        match shapes.iter_mut().find(|(c, g, _)| c == cores && g == gpus) {
+            Some((.., ranks)) => ranks.push(*rank),
+            None => shapes.push((cores, gpus, vec![*rank])),
+        }
+    }
+    let r_lite: Vec<Value> = shapes
+        .iter()
+        .map(|(cores, gpus, ranks)| {
+            let mut children = serde_json::Map::new();
+            children.insert("core".into(), (*cores).into());
+            if !gpus.is_empty() {
+                children.insert("gpu".into(), (*gpus).into());
+            }
+            json!({"rank": idset::encode(ranks), "children": children})
+        })
+        .collect();
+    let nodelist: Vec<&str> = nodes.iter().map(|&(_, name, ..)| name).collect();
+    Ok(json!({
+        "version": 1,
+        "execution": {"R_lite": r_lite, "starttime": 0.0, "expiration": 0.0, "nodelist": nodelist},
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn r_lite_of_a_graph_names_its_ranks_and_ids() {
+        let vertex = |id: &str, kind: &str, n: i64, rank: i64| {
+            json!({"id": id, "metadata": {"type": kind, "id": n, "rank": rank, "paths": {"containment": ""}}})
+        };
+        let graph = json!({
+            "nodes": [vertex("a", "node", 0, 1), vertex("a0", "core", 0, 1), vertex("a1", "core", 1, 1),
+                      vertex("b", "node", 1, 0), vertex("b0", "core", 0, 0), vertex("b1", "core", 1, 0),
+                      vertex("b2", "gpu", 0, 0)],
+            "edges": [{"source": "a", "target": "a0"}, {"source": "a", "target": "a1"},
+                      {"source": "b", "target": "b0"}, {"source": "b", "target": "b1"}, {"source": "b", "target": "b2"}]
+        });
+        let r = from_graph(&Graph::parse(&graph).unwrap()).unwrap();
+        assert_eq!(
+            r["execution"]["R_lite"],
+            json!([{"rank": "0", "children": {"core": "0-1", "gpu": "0"}}, {"rank": "1", "children": {"core": "0-1"}}])
+        );
+        assert_eq!(r["execution"]["nodelist"], json!(["node1", "node0"]));
+        assert_eq!(totals(&r), Ok((2, 4, 1)));
+
+        let mut unranked = graph.clone();
+        unranked["nodes"][0]["metadata"]["rank"] = (-1).into();
+        let err = from_graph(&Graph::parse(&unranked).unwrap()).unwrap_err();
+        assert_eq!(err, "vertex \"a\" (node node0): a node needs its broker rank (metadata.rank >= 0)");
+    }
 
     #[test]
     fn most_common_rank_shape_wins() {
