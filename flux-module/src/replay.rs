@@ -15,7 +15,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use emu_protocol::JobId;
 use emu_protocol::module::{ModuleStatus, RunState};
 use ff_engine::{Command, Engine, EngineSettings, Now, RunOutcome};
-use ff_inputs::Config;
+use ff_inputs::{Config, RequestRules};
 use flux_bindings::handle::{NODEID_ANY, URGENCY_DEFAULT, submit_flags};
 use flux_bindings::{Flux, FluxError, Future, FutureRef, Timer};
 
@@ -71,10 +71,7 @@ impl ReplayHandle {
         let summary = ff_inputs::preflight(&cfg).map_err(config_error)?;
         let rows = ff_inputs::open_trace(&cfg).map_err(config_error)?;
         let settings = EngineSettings {
-            system: cfg.system,
-            exclusive: cfg.exclusive,
-            scheduler: cfg.scheduler_system(),
-            whole_node_requests: cfg.whole_node_requests(),
+            requests: RequestRules::new(&cfg),
             step_timeout: cfg.step_timeout,
             jobs_total: summary.jobs,
         };

@@ -18,13 +18,13 @@ use std::collections::{HashMap, HashSet};
 use emu_protocol::JobId;
 use emu_protocol::jobtap::{JobResult as TapResult, Transition, WatchedState};
 use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
-use ff_inputs::{SimTime, SystemSpec, TraceError};
+use ff_inputs::{RequestRules, SimTime, TraceError};
 use ff_report::{JobRecord, JobResult, ProbeTimes};
 
 use crate::barrier::{BarrierPhase, StepBarrier};
 use crate::clock::{Arrivals, Completions, TraceRows};
 use crate::command::{Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
-use crate::job::{ActiveJob, Footprint, JobPhase};
+use crate::job::{ActiveJob, JobPhase};
 use crate::occupancy::Occupancy;
 
 /// Signal numbers reported as the wait status of jobs the emulator "kills".
@@ -35,13 +35,8 @@ const DIAGNOSTIC_LIST: usize = 20;
 
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
-    /// The emulated machine, in whose units the run is accounted.
-    pub system: SystemSpec,
-    pub exclusive: bool,
-    /// What the scheduler manages (`Config::scheduler_system`), and whether jobs ask it
-    /// for whole nodes (`Config::whole_node_requests`).
-    pub scheduler: SystemSpec,
-    pub whole_node_requests: bool,
+    /// The system, and how trace rows become requests on it.
+    pub requests: RequestRules,
     /// Wall-clock seconds one step (or the start-up checks) may take.
     pub step_timeout: f64,
     /// Rows in the trace (from the pre-flight pass), for progress reports.
@@ -114,7 +109,7 @@ pub struct Engine {
 impl Engine {
     pub fn new(settings: EngineSettings, rows: TraceRows) -> Result<Self, TraceError> {
         let progress = Progress { jobs_total: settings.jobs_total, ..Progress::default() };
-        let occupancy = Occupancy::new(settings.system.nnodes);
+        let occupancy = Occupancy::new(settings.requests.system.nnodes);
         Ok(Engine {
             settings,
             arrivals: Arrivals::new(rows)?,
@@ -179,7 +174,7 @@ impl Engine {
             Ok(seen) => seen,
             Err(e) => return self.fail(format!("could not read the scheduler's resources: {e}"), String::new()),
         };
-        let sys = &self.settings.scheduler;
+        let sys = &self.settings.requests.scheduler;
         let nodes = u64::from(sys.nnodes);
         let want = ResourceCounts {
             nodes,
@@ -358,7 +353,7 @@ impl Engine {
             job.id = Some(id);
         }
         let idx = job.trace.trace_idx;
-        let footprint = Footprint::of(&job.trace, self.settings.exclusive, &self.settings.system);
+        let footprint = job.footprint();
         self.by_id.insert(id, idx);
         self.occupancy.take(&job.nodelist, footprint);
         self.completions.push(end, idx);
@@ -378,7 +373,7 @@ impl Engine {
         let finish = self.now.unwrap_or(start);
         job.phase = JobPhase::Released { start, finish };
         let status = if kind == "timeout" { SIGKILL } else { SIGTERM };
-        let footprint = Footprint::of(&job.trace, self.settings.exclusive, &self.settings.system);
+        let footprint = job.footprint();
         self.occupancy.give_back(&job.nodelist, footprint);
         self.commands.push_back(Command::Respond { id, response: ExecResponse::Finish { status } });
         self.commands.push_back(Command::Respond { id, response: ExecResponse::Release });
@@ -448,7 +443,7 @@ impl Engine {
             }
             let Some(id) = job.id else { continue };
             job.phase = JobPhase::Released { start, finish: t };
-            let footprint = Footprint::of(&job.trace, self.settings.exclusive, &self.settings.system);
+            let footprint = job.footprint();
             if timeout {
                 let limit = job.trace.time_limit.map(|l| l.as_secs_f64()).unwrap_or_default();
                 let note = format!("emulated job reached its time limit of {limit} s");
@@ -488,8 +483,9 @@ impl Engine {
         let mut count = 0;
         while let Some(trace) = self.arrivals.pop_at(t)? {
             let idx = trace.trace_idx;
-            let jobspec = ff_inputs::jobspec_json(&trace, self.settings.whole_node_requests, &self.settings.scheduler);
-            self.active.insert(idx, ActiveJob::new(trace));
+            let jobspec = ff_inputs::jobspec_json(&trace, &self.settings.requests);
+            let request = self.settings.requests.request(&trace);
+            self.active.insert(idx, ActiveJob::new(trace, request));
             self.commands.push_back(Command::Submit { trace_idx: idx, jobspec });
             count += 1;
         }
@@ -617,7 +613,7 @@ impl Engine {
                     if let JobPhase::Running { .. } = job.phase {
                         // Ended by something other than the emulator (e.g. an exception it
                         // did not see): its resources are gone all the same.
-                        let footprint = Footprint::of(&job.trace, self.settings.exclusive, &self.settings.system);
+                        let footprint = job.footprint();
                         self.occupancy.give_back(&job.nodelist, footprint);
                     }
                     self.record_done(job, result, t.exception.clone(), Some(t.t));
@@ -644,7 +640,7 @@ impl Engine {
             JobPhase::Released { start, finish } => (Some(start), Some(finish)),
             JobPhase::Submitting | JobPhase::Queued => (None, None),
         };
-        let footprint = Footprint::of(&job.trace, self.settings.exclusive, &self.settings.system);
+        let footprint = job.footprint();
         self.progress.finished += 1;
         if result != JobResult::Completed {
             self.progress.not_completed += 1;

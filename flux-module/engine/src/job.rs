@@ -1,7 +1,7 @@
 //! One replayed job while it is inside the instance, from submission to INACTIVE.
 
 use emu_protocol::JobId;
-use ff_inputs::{SimTime, TraceJob};
+use ff_inputs::{JobRequest, SimTime, TraceJob};
 
 /// Where a job is in its emulated life. Each state carries what is known only from then on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +19,8 @@ pub enum JobPhase {
 #[derive(Debug, Clone)]
 pub struct ActiveJob {
     pub trace: TraceJob,
+    /// What it asked the scheduler for.
+    pub request: JobRequest,
     pub id: Option<JobId>,
     pub phase: JobPhase,
     /// The job-manager has put it in SCHED (or further).
@@ -30,9 +32,10 @@ pub struct ActiveJob {
 }
 
 impl ActiveJob {
-    pub fn new(trace: TraceJob) -> Self {
+    pub fn new(trace: TraceJob, request: JobRequest) -> Self {
         ActiveJob {
             trace,
+            request,
             id: None,
             phase: JobPhase::Submitting,
             reached_sched: false,
@@ -59,15 +62,9 @@ pub struct Footprint {
     pub gpus: u64,
 }
 
-impl Footprint {
-    /// An exclusive job holds whole nodes, whatever its per-node request.
-    pub fn of(job: &TraceJob, exclusive: bool, system: &ff_inputs::SystemSpec) -> Self {
-        let nodes = u64::from(job.nnodes);
-        let (cores, gpus) = if exclusive {
-            (system.cores_per_node, system.gpus_per_node)
-        } else {
-            (job.cores_per_node, job.gpus_per_node)
-        };
-        Footprint { nodes, cores: nodes * u64::from(cores), gpus: nodes * u64::from(gpus) }
+impl ActiveJob {
+    /// What it holds while it runs: what it asked for (whole nodes when exclusive).
+    pub fn footprint(&self) -> Footprint {
+        Footprint { nodes: self.request.nodes.into(), cores: self.request.cores(), gpus: self.request.gpus() }
     }
 }

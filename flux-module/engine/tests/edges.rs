@@ -4,14 +4,11 @@
 use emu_protocol::JobId;
 use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
 use ff_engine::{Command, Engine, EngineSettings, ExecResponse, Now, ResourceCounts, RunOutcome};
-use ff_inputs::{SimDuration, SimTime, SystemSpec, TraceJob};
+use ff_inputs::{RequestRules, SimDuration, SimTime, SystemSpec, TraceJob};
 
 fn settings() -> EngineSettings {
     EngineSettings {
-        system: SystemSpec { nnodes: 2, cores_per_node: 4, gpus_per_node: 0 },
-        exclusive: false,
-        scheduler: SystemSpec { nnodes: 2, cores_per_node: 4, gpus_per_node: 0 },
-        whole_node_requests: false,
+        requests: RequestRules::for_nodes(SystemSpec { nnodes: 2, cores_per_node: 4, gpus_per_node: 0 }, false),
         step_timeout: 10.0,
         jobs_total: 1,
     }

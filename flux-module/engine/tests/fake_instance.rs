@@ -12,7 +12,7 @@ use emu_protocol::JobId;
 use emu_protocol::jobtap::{JobResult as TapResult, Transition, WatchedState};
 use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
 use ff_engine::{Command, Engine, EngineSettings, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
-use ff_inputs::{SimDuration, SimTime, SystemSpec, TraceJob};
+use ff_inputs::{RequestRules, SimDuration, SimTime, SystemSpec, TraceJob};
 use ff_report::{JobRecord, JobResult};
 
 const T0: i64 = 1_546_300_800;
@@ -112,10 +112,7 @@ impl Fake {
 
     fn run(mut self, jobs: Vec<TraceJob>) -> Outcome {
         let settings = EngineSettings {
-            system: SystemSpec { nnodes: self.nnodes, cores_per_node: 16, gpus_per_node: 0 },
-            exclusive: false,
-            scheduler: SystemSpec { nnodes: self.nnodes, cores_per_node: 16, gpus_per_node: 0 },
-            whole_node_requests: false,
+            requests: RequestRules::for_nodes(SystemSpec { nnodes: self.nnodes, cores_per_node: 16, gpus_per_node: 0 }, false),
             step_timeout: 60.0,
             jobs_total: jobs.len() as u64,
         };

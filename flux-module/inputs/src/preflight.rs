@@ -8,9 +8,10 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::config::Config;
-use crate::system::SystemSpec;
+use crate::request::{JobRequest, RequestRules, StorageBundles};
+use crate::system::{StorageLayout, StorageParent, SystemSpec};
 use crate::time::SimTime;
-use crate::trace::{TraceError, TraceJob, open_trace};
+use crate::trace::{TraceError, open_trace};
 
 /// How many unfit jobs the error lists one by one.
 const LISTED: usize = 20;
@@ -39,6 +40,8 @@ pub struct UnfitJob {
     pub storage_gib: u64,
     /// It fits, but takes part of a node, which `whole_node_graph` cannot schedule.
     pub part_of_a_node: bool,
+    /// Why its storage cannot be given, when that is the reason.
+    pub storage_problem: Option<String>,
 }
 
 /// Every job that can never fit (the first few listed), and the parse error that ended
@@ -47,6 +50,7 @@ pub struct UnfitJob {
 pub struct UnfitJobs {
     pub path: PathBuf,
     pub system: SystemSpec,
+    pub storage: Option<StorageLayout>,
     pub listed: Vec<UnfitJob>,
     pub total: u64,
     pub then: Option<TraceError>,
@@ -64,7 +68,11 @@ impl fmt::Display for UnfitJobs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = self.path.display();
         let jobs = if self.total == 1 { "1 job" } else { &format!("{} jobs", self.total) };
-        write!(f, "{path}: {jobs} can never run on the system ({}):", self.system)?;
+        write!(f, "{path}: {jobs} can never run on the system ({}", self.system)?;
+        if let Some(storage) = &self.storage {
+            write!(f, "; {storage}")?;
+        }
+        write!(f, "):")?;
         for job in &self.listed {
             write!(
                 f,
@@ -72,7 +80,10 @@ impl fmt::Display for UnfitJobs {
                 job.line, job.trace_id, job.nnodes, job.cores_per_node, job.gpus_per_node
             )?;
             if job.storage_gib > 0 {
-                write!(f, " storage_gib={} (the system has no rabbit storage)", job.storage_gib)?;
+                write!(f, " storage_gib={}", job.storage_gib)?;
+            }
+            if let Some(problem) = &job.storage_problem {
+                write!(f, " ({problem})")?;
             }
             if job.part_of_a_node {
                 write!(f, ": part of a node, but whole_node_graph needs jobs that take whole nodes (or exclusive = true)")?;
@@ -89,21 +100,66 @@ impl fmt::Display for UnfitJobs {
     }
 }
 
-fn fits(job: &TraceJob, system: &SystemSpec) -> bool {
-    job.nnodes <= system.nnodes
-        && job.cores_per_node <= system.cores_per_node
-        && job.gpus_per_node <= system.gpus_per_node
-        && job.storage_gib == 0
+/// Whether `request` fits the empty system: its nodes, cores and GPUs, and its storage
+/// bundles (`Err` says why the storage cannot be given).
+fn fits(request: &JobRequest, rules: &RequestRules) -> Result<bool, String> {
+    let system = &rules.system;
+    let compute = request.nodes <= system.nnodes
+        && request.cores_per_node <= system.cores_per_node
+        && request.gpus_per_node <= system.gpus_per_node;
+    match (&request.storage, &rules.storage) {
+        (None, _) => Ok(compute),
+        (Some(_), None) => Err("the system has no rabbit storage".to_string()),
+        (Some(bundles), Some(layout)) => {
+            let room: u64 = layout.parents.iter().map(|parent| bundles_fitting(parent, bundles)).sum();
+            if room >= u64::from(bundles.bundles) {
+                return Ok(compute);
+            }
+            let most = if room == 0 { "none holds one".to_string() } else { format!("they hold at most {room}") };
+            Err(format!(
+                "needs {} of {} and {} GiB, each within one {}; of the system's {}, {most}",
+                plural(bundles.bundles.into(), "bundle"),
+                plural(bundles.nodes_per_bundle.into(), "node"),
+                bundles.gib_per_bundle,
+                layout.parent_type,
+                plural(layout.parents.len() as u64, &layout.parent_type),
+            ))
+        }
+    }
+}
+
+/// How many bundles an empty parent can hold: by its nodes, and by its shares, taken
+/// whole (largest first) until each bundle's GiB are covered.
+fn bundles_fitting(parent: &StorageParent, bundles: &StorageBundles) -> u64 {
+    let by_nodes = u64::from(parent.nodes / bundles.nodes_per_bundle.max(1));
+    let mut shares = parent.share_gib.clone();
+    shares.sort_unstable_by(|a, b| b.cmp(a));
+    let (mut by_storage, mut covered) = (0, 0);
+    for share in shares {
+        covered += share;
+        if covered >= bundles.gib_per_bundle {
+            by_storage += 1;
+            covered = 0;
+        }
+    }
+    by_nodes.min(by_storage)
+}
+
+/// `1 rack`, `2 racks`.
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }
 
 /// Reads the whole trace once (streaming) and summarizes it, or reports why it cannot be
 /// replayed on `cfg.system`. Honours `max_jobs`.
 pub fn preflight(cfg: &Config) -> Result<TraceSummary, PreflightError> {
     let mut reader = open_trace(cfg)?;
+    let rules = RequestRules::new(cfg);
     let mut summary = TraceSummary::default();
     let mut unfit = UnfitJobs {
         path: cfg.job_traces.clone(),
         system: cfg.system,
+        storage: cfg.storage.clone(),
         listed: Vec::new(),
         total: 0,
         then: None,
@@ -117,17 +173,20 @@ pub fn preflight(cfg: &Config) -> Result<TraceSummary, PreflightError> {
                 break;
             }
         };
+        let request = rules.request(&job);
         let part_of_a_node = cfg.whole_node_graph && !cfg.exclusive && job.cores_per_node < cfg.system.cores_per_node;
-        if !fits(&job, &cfg.system) || part_of_a_node {
+        let fit = fits(&request, &rules);
+        if part_of_a_node || !matches!(fit, Ok(true)) {
             unfit.total += 1;
             if unfit.listed.len() < LISTED {
                 unfit.listed.push(UnfitJob {
                     line: job.line,
                     trace_id: job.trace_id.clone(),
                     nnodes: job.nnodes,
-                    cores_per_node: job.cores_per_node,
-                    gpus_per_node: job.gpus_per_node,
+                    cores_per_node: request.cores_per_node,
+                    gpus_per_node: request.gpus_per_node,
                     storage_gib: job.storage_gib,
+                    storage_problem: fit.err(),
                     part_of_a_node,
                 });
             }
@@ -217,6 +276,30 @@ mod tests {
         assert!(
             err.ends_with(":2: job 1 asks for nnodes=1 cores_per_node=16 gpus_per_node=0 storage_gib=100 (the system has no rabbit storage)"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn storage_that_no_rack_can_hold_is_named_with_its_bundles() {
+        let text = "JobID,NNodes,NCPUS,NGPUS,Timelimit,Submit,Elapsed,RabbitGiB\n\
+                    1,4,4,0,00:10:00,2019-01-01T00:00:00,00:06:00,8154\n\
+                    2,4,4,0,00:10:00,2019-01-01T00:00:00,00:06:00,20000\n\
+                    3,1,1,0,00:10:00,2019-01-01T00:00:00,00:06:00,16309\n";
+        let (file, mut cfg) = trace_file(text, TraceFormat::Sacct, SMALL);
+        let rules = crate::request::tests::tuolumne(1);
+        (cfg.system, cfg.storage) = (rules.system, rules.storage);
+        let err = preflight(&cfg).unwrap_err().to_string();
+        let path = file.path().display();
+        assert_eq!(
+            err,
+            format!(
+                "{path}: 2 jobs can never run on the system (nnodes=16 cores_per_node=96 gpus_per_node=4; rabbit storage \
+                 in 1 rack, 16 nodes and 36 SSD shares of 453 GiB (16308 GiB) each, 16308 GiB in all):\n  \
+                 {path}:3: job 2 asks for nnodes=4 cores_per_node=1 gpus_per_node=0 storage_gib=20000 (needs 2 bundles \
+                 of 2 nodes and 10000 GiB, each within one rack; of the system's 1 rack, they hold at most 1)\n  \
+                 {path}:4: job 3 asks for nnodes=1 cores_per_node=1 gpus_per_node=0 storage_gib=16309 (needs 2 bundles \
+                 of 1 node and 8155 GiB, each within one rack; of the system's 1 rack, they hold at most 1)"
+            )
         );
     }
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ff_inputs::{Config, SimDuration, SimTime, jobspec_json, open_trace, preflight};
+use ff_inputs::{Config, RequestRules, SimDuration, SimTime, jobspec_json, open_trace, preflight};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
@@ -41,7 +41,7 @@ fn every_sample_trace_replays_on_its_system() {
         assert!(summary.warnings.is_empty(), "{trace}: {:?}", summary.warnings);
         for job in open_trace(&cfg).unwrap() {
             let job = job.unwrap();
-            let jobspec: serde_json::Value = serde_json::from_str(&jobspec_json(&job, cfg.exclusive, &cfg.system)).unwrap();
+            let jobspec: serde_json::Value = serde_json::from_str(&jobspec_json(&job, &RequestRules::new(&cfg))).unwrap();
             assert_eq!(jobspec["attributes"]["user"]["ff_trace_idx"], job.trace_idx);
         }
     }
