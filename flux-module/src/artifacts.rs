@@ -2,7 +2,7 @@
 //! that dies part-way still leaves `job_transitions.csv` rows and the timeline behind.
 //!
 //! * `job_transitions.csv`: one row per job (sorted by trace index at the end),
-//! * `pernode.json`: node occupancy as a Chrome/Perfetto trace,
+//! * `pernode.json`: node occupancy (and storage per rack) as a Chrome/Perfetto trace,
 //! * `utilization.csv` and `utilization.svg`: occupancy after every step,
 //! * `schedule.swf`: the schedule as a Standard Workload Format log (sorted at the end),
 //! * `eventlog.csv`: every job's eventlog entries, as emu-jobtap streams them (`eventlog=1`),
@@ -16,8 +16,8 @@ use emu_protocol::jobtap::JobEvent;
 use ff_engine::{Progress, RunOutcome, StepSample};
 use ff_inputs::Config;
 use ff_report::{
-    EventlogWriter, JobRecord, PerNodeTrace, ProbeTimes, RunFacts, SummaryAccumulator, SwfHeader, SwfScheduleWriter,
-    SystemCapacity, TransitionsWriter, UtilizationTimeline, write_report_html, write_summary,
+    EventlogWriter, JobRecord, Occupancy, PerNodeTrace, ProbeTimes, RunFacts, StorageCapacity, SummaryAccumulator,
+    SwfHeader, SwfScheduleWriter, SystemCapacity, TransitionsWriter, UtilizationTimeline, write_report_html, write_summary,
 };
 
 pub struct Artifacts {
@@ -44,10 +44,15 @@ impl Artifacts {
     ) -> std::io::Result<Self> {
         let dir = cfg.output_dir.clone();
         std::fs::create_dir_all(&dir)?;
+        let storage = cfg.storage.as_ref().map(|layout| StorageCapacity {
+            parent_type: layout.parent_type.clone(),
+            parents: layout.parents.iter().map(|p| (p.name.clone(), p.gib())).collect(),
+        });
         let capacity = SystemCapacity {
             nnodes: cfg.system.nnodes,
             cores_per_node: cfg.system.cores_per_node,
             gpus_per_node: cfg.system.gpus_per_node,
+            storage_gib: storage.as_ref().map_or(0, StorageCapacity::total_gib),
         };
         let policy = cfg
             .flux_config
@@ -70,10 +75,10 @@ impl Artifacts {
             ..RunFacts::default()
         };
         Ok(Artifacts {
-            transitions: TransitionsWriter::create(dir.join("job_transitions.csv"))?,
+            transitions: TransitionsWriter::create(dir.join("job_transitions.csv"), storage.as_ref())?,
             schedule: SwfScheduleWriter::create(dir.join("schedule.swf"), &schedule)?,
             eventlog: eventlog.then(|| EventlogWriter::create(dir.join("eventlog.csv"))).transpose()?,
-            pernode: PerNodeTrace::create(dir.join("pernode.json"))?,
+            pernode: PerNodeTrace::create(dir.join("pernode.json"), storage.as_ref())?,
             timeline: UtilizationTimeline::create(dir.join("utilization.csv"), capacity)?,
             summary: SummaryAccumulator::new(capacity),
             facts,
@@ -102,7 +107,16 @@ impl Artifacts {
     }
 
     pub fn step(&mut self, s: &StepSample) -> std::io::Result<()> {
-        self.timeline.record(s.time.0, s.running, s.pending, s.busy_nodes, s.busy_cores, s.busy_gpus)
+        let occupancy = Occupancy {
+            running_jobs: s.running,
+            pending_jobs: s.pending,
+            busy_nodes: s.busy_nodes,
+            busy_cores: s.busy_cores,
+            busy_gpus: s.busy_gpus,
+            busy_storage_gib: s.busy_storage_gib,
+        };
+        self.timeline.record(s.time.0, occupancy)?;
+        self.pernode.storage_sample(s.time.0, &s.storage_by_parent)
     }
 
     pub fn finish(

@@ -7,15 +7,24 @@
 //! the exec interface down, so even a malformed request is answered with an exception.
 //! Fatal job exceptions (e.g. `flux cancel` of a running job) arrive as `job-exception`
 //! events, as they do for job-exec.
+//!
+//! On a system with rabbit storage the engine also needs the SSD shares a job was
+//! given, which only the scheduler's own copy of R lists (the job-manager strips the
+//! `scheduling` graph from the R it sends here): that copy is read with
+//! `job-info.lookup` before the start is handed to the engine, so a step's barrier
+//! (which waits for the engine to see every start) also waits for those lookups.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Weak;
 
 use emu_protocol::JobId;
-use emu_protocol::exec::{EXCEPTION_EVENT, ExceptionEvent, HELLO_TOPIC, Hello, StartRequest, StartResponse};
+use emu_protocol::exec::{
+    EXCEPTION_EVENT, ExceptionEvent, HELLO_TOPIC, Hello, ResourceSet, StartRequest, StartResponse,
+};
+use emu_protocol::job_info::{LOOKUP_TOPIC, LookupRequest, RLookupReply};
 use emu_protocol::module::MODULE_NAME;
-use ff_engine::ExecResponse;
+use ff_engine::{AllocatedShare, Allocation, ExecResponse};
 use ff_inputs::system::idset;
 use flux_bindings::handle::NODEID_ANY;
 use flux_bindings::{Flux, Future, Msg, MsgHandler, MsgRef, MsgType};
@@ -26,17 +35,23 @@ use crate::replay::{Replay, then_on_replay, with_replay};
 pub struct ExecService {
     /// Start requests of jobs that have not been released yet.
     requests: HashMap<JobId, Msg>,
+    /// Whether starts wait for the job's R from the KVS (systems with rabbit storage).
+    look_up_storage: bool,
+    /// Those lookups in flight.
+    lookups: HashMap<JobId, Future>,
     _handlers: Vec<MsgHandler>,
     _subscription: Future,
     _hello: Future,
 }
 
 impl ExecService {
-    pub fn register(h: Flux, weak: Weak<RefCell<Replay>>) -> flux_bindings::Result<Self> {
+    /// `look_up_storage`: the system has rabbit storage, so each start waits for the
+    /// job's R from the KVS, which lists the SSD shares it was given.
+    pub fn register(h: Flux, weak: Weak<RefCell<Replay>>, look_up_storage: bool) -> flux_bindings::Result<Self> {
         let start = {
             let weak = weak.clone();
             MsgHandler::new(h, MsgType::Request, &format!("{MODULE_NAME}.start"), move |h, msg| {
-                with_replay(&weak, |r| on_start_request(r, h, msg))
+                with_replay(&weak, |r| on_start_request(r, h, msg, weak.clone()))
             })?
         };
         // Sent when a running job's expiration changes; the emulator keeps the trace's
@@ -68,6 +83,8 @@ impl ExecService {
         })?;
         Ok(ExecService {
             requests: HashMap::new(),
+            look_up_storage,
+            lookups: HashMap::new(),
             _handlers: vec![start, expiration, exception],
             _subscription: subscription,
             _hello: hello,
@@ -105,7 +122,7 @@ struct JustId {
     id: JobId,
 }
 
-fn on_start_request(r: &mut Replay, h: Flux, msg: MsgRef<'_>) {
+fn on_start_request(r: &mut Replay, h: Flux, msg: MsgRef<'_>, weak: Weak<RefCell<Replay>>) {
     let payload = msg.request_decode().ok().flatten().unwrap_or("");
     let request: StartRequest = match serde_json::from_str(payload) {
         Ok(request) => request,
@@ -132,9 +149,51 @@ fn on_start_request(r: &mut Replay, h: Flux, msg: MsgRef<'_>) {
         .iter()
         .flat_map(|entry| idset::expand(&entry.rank).unwrap_or_default())
         .collect();
-    if let Some(exec) = r.exec() {
-        exec.requests.insert(request.id, msg.to_owned());
+    let (id, trace_idx) = (request.id, request.trace_idx());
+    let Some(exec) = r.exec() else { return };
+    exec.requests.insert(id, msg.to_owned());
+    if !exec.look_up_storage {
+        let now = r.now();
+        r.engine().handle_start_request(id, trace_idx, Allocation { ranks, shares: shares(&request.r) }, now);
+        return;
     }
-    let now = r.now();
-    r.engine().handle_start_request(request.id, request.trace_idx(), ranks, now);
+    // The closure may run at most once, but is FnMut: it hands over a copy.
+    let looked_up_ranks = ranks.clone();
+    let sent = h.rpc(LOOKUP_TOPIC, Some(&LookupRequest::r(id).to_json()), NODEID_ANY, 0).and_then(|f| {
+        then_on_replay(&f, weak, move |r, f| {
+            let shares = match f.rpc_get().map_err(|e| e.to_string()).and_then(|reply| {
+                let reply = reply.unwrap_or("");
+                serde_json::from_str::<RLookupReply>(reply).map_err(|e| format!("malformed reply ({e})"))
+            }) {
+                Ok(reply) => shares(&reply.r),
+                Err(e) => {
+                    tracing::warn!("job {id}: {LOOKUP_TOPIC} of its R failed: {e}; its storage is not known");
+                    Vec::new()
+                }
+            };
+            if let Some(exec) = r.exec() {
+                exec.lookups.remove(&id);
+            }
+            let now = r.now();
+            r.engine().handle_start_request(id, trace_idx, Allocation { ranks: looked_up_ranks.clone(), shares }, now);
+        })?;
+        Ok(f)
+    });
+    match sent {
+        Ok(f) => {
+            if let Some(exec) = r.exec() {
+                exec.lookups.insert(id, f);
+            }
+        }
+        Err(e) => {
+            tracing::warn!("job {id}: cannot send {LOOKUP_TOPIC}: {e}; its storage is not known");
+            let now = r.now();
+            r.engine().handle_start_request(id, trace_idx, Allocation { ranks, shares: Vec::new() }, now);
+        }
+    }
+}
+
+/// The SSD shares listed in the allocated graph of `r`.
+fn shares(r: &ResourceSet) -> Vec<AllocatedShare> {
+    r.ssd_shares().map(|(path, gib)| AllocatedShare { path: path.to_string(), gib }).collect()
 }

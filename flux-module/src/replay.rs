@@ -83,7 +83,7 @@ impl ReplayHandle {
             "replaying {} jobs from {} on {} ({})",
             summary.jobs,
             cfg.job_traces.display(),
-            cfg.system,
+            cfg.system_description(),
             if clock.is_some() { "simulated time" } else { "real time" }
         );
         let inner = Rc::new_cyclic(|weak| {
@@ -109,7 +109,7 @@ impl ReplayHandle {
         {
             let weak = Rc::downgrade(&inner);
             let mut r = inner.borrow_mut();
-            r.exec = Some(ExecService::register(h, weak.clone())?);
+            r.exec = Some(ExecService::register(h, weak.clone(), cfg.storage.is_some())?);
             r.deadline = Some(Timer::new(h, 0.0, 0.0, move || {
                 with_replay(&weak, |r| {
                     let now = r.now();

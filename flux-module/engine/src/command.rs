@@ -26,6 +26,30 @@ pub enum ExecResponse {
     Release,
 }
 
+/// What the scheduler gave a job, as its R says (the exec start request carries it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Allocation {
+    /// Broker ranks of its nodes.
+    pub ranks: Vec<u32>,
+    /// Its SSD shares, when Fluxion wrote the allocated graph into R.
+    pub shares: Vec<AllocatedShare>,
+}
+
+/// One SSD share of an allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocatedShare {
+    /// Its containment path in the resource graph, e.g. `/cluster0/rack1/ssd4`.
+    pub path: String,
+    pub gib: u64,
+}
+
+/// An allocation of nodes only.
+impl From<Vec<u32>> for Allocation {
+    fn from(ranks: Vec<u32>) -> Self {
+        Allocation { ranks, shares: Vec::new() }
+    }
+}
+
 /// Totals of the resources the scheduler manages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ResourceCounts {
@@ -35,7 +59,7 @@ pub struct ResourceCounts {
 }
 
 /// Instance occupancy after a step, for the utilization timeline.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StepSample {
     pub time: SimTime,
     pub running: u64,
@@ -43,6 +67,9 @@ pub struct StepSample {
     pub busy_nodes: u64,
     pub busy_cores: u64,
     pub busy_gpus: u64,
+    pub busy_storage_gib: u64,
+    /// GiB in use under each storage parent, in the layout's order (empty without storage).
+    pub storage_by_parent: Vec<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

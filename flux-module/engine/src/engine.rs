@@ -23,9 +23,10 @@ use ff_report::{JobRecord, JobResult, ProbeTimes};
 
 use crate::barrier::{BarrierPhase, StepBarrier};
 use crate::clock::{Arrivals, Completions, TraceRows};
-use crate::command::{Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
+use crate::command::{Allocation, Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
 use crate::job::{ActiveJob, JobPhase};
 use crate::occupancy::Occupancy;
+use crate::storage_use::StorageUse;
 
 /// Signal numbers reported as the wait status of jobs the emulator "kills".
 const SIGKILL: i32 = 9;
@@ -95,6 +96,8 @@ pub struct Engine {
     /// scheduler counts as allocated once its frees have arrived.
     holding: HashSet<JobId>,
     occupancy: Occupancy,
+    /// Rabbit storage given to running jobs, per parent.
+    storage: StorageUse,
     /// When the scheduler continues a pass (from its queues' depths and policies); None
     /// when it could not be read (a scheduler other than Fluxion): any pass that
     /// allocates may then have a continuation.
@@ -111,6 +114,7 @@ impl Engine {
         let progress = Progress { jobs_total: settings.jobs_total, ..Progress::default() };
         let occupancy = Occupancy::new(settings.requests.system.nnodes);
         Ok(Engine {
+            storage: StorageUse::new(settings.requests.storage.clone()),
             settings,
             arrivals: Arrivals::new(rows)?,
             completions: Completions::default(),
@@ -332,8 +336,15 @@ impl Engine {
     }
 
     /// An exec start request arrived. `trace_idx` comes from the jobspec's user attribute
-    /// (None: not submitted by the emulator); `ranks` are the broker ranks in its R.
-    pub fn handle_start_request(&mut self, id: JobId, trace_idx: Option<u64>, ranks: Vec<u32>, now: Now) {
+    /// (None: not submitted by the emulator); `allocation` is what its R lists.
+    pub fn handle_start_request(
+        &mut self,
+        id: JobId,
+        trace_idx: Option<u64>,
+        allocation: impl Into<Allocation>,
+        now: Now,
+    ) {
+        let allocation = allocation.into();
         self.holding.insert(id);
         if let Stage::Stepping(step) = &mut self.stage {
             step.barrier.started += 1;
@@ -348,14 +359,15 @@ impl Engine {
         let (end, timeout) = job.end_time(sim_now);
         job.phase = JobPhase::Running { start: sim_now, end, timeout };
         job.real_start = Some(now.real);
-        job.nodelist = ranks;
+        job.nodelist = allocation.ranks;
+        job.storage_given = self.storage.grants(&allocation.shares);
+        self.storage.add(&job.storage_given);
         if job.id.is_none() {
             job.id = Some(id);
         }
         let idx = job.trace.trace_idx;
-        let footprint = job.footprint();
         self.by_id.insert(id, idx);
-        self.occupancy.take(&job.nodelist, footprint);
+        self.occupancy.take(&job.nodelist, job.footprint());
         self.completions.push(end, idx);
         self.progress.started += 1;
         self.commands.push_back(Command::Respond { id, response: ExecResponse::Start });
@@ -373,8 +385,8 @@ impl Engine {
         let finish = self.now.unwrap_or(start);
         job.phase = JobPhase::Released { start, finish };
         let status = if kind == "timeout" { SIGKILL } else { SIGTERM };
-        let footprint = job.footprint();
-        self.occupancy.give_back(&job.nodelist, footprint);
+        self.occupancy.give_back(&job.nodelist, job.footprint());
+        self.storage.sub(&job.storage_given);
         self.commands.push_back(Command::Respond { id, response: ExecResponse::Finish { status } });
         self.commands.push_back(Command::Respond { id, response: ExecResponse::Release });
         self.advance_barrier(now);
@@ -444,6 +456,7 @@ impl Engine {
             let Some(id) = job.id else { continue };
             job.phase = JobPhase::Released { start, finish: t };
             let footprint = job.footprint();
+            self.storage.sub(&job.storage_given);
             if timeout {
                 let limit = job.trace.time_limit.map(|l| l.as_secs_f64()).unwrap_or_default();
                 let note = format!("emulated job reached its time limit of {limit} s");
@@ -550,6 +563,8 @@ impl Engine {
             busy_nodes: self.occupancy.busy().nodes,
             busy_cores: self.occupancy.busy().cores,
             busy_gpus: self.occupancy.busy().gpus,
+            busy_storage_gib: self.occupancy.busy().storage_gib,
+            storage_by_parent: self.storage.by_parent().to_vec(),
         };
         self.commands.push_back(Command::StepDone(sample));
         self.early.clear();
@@ -613,8 +628,8 @@ impl Engine {
                     if let JobPhase::Running { .. } = job.phase {
                         // Ended by something other than the emulator (e.g. an exception it
                         // did not see): its resources are gone all the same.
-                        let footprint = job.footprint();
-                        self.occupancy.give_back(&job.nodelist, footprint);
+                        self.occupancy.give_back(&job.nodelist, job.footprint());
+                        self.storage.sub(&job.storage_given);
                     }
                     self.record_done(job, result, t.exception.clone(), Some(t.t));
                 }
@@ -663,6 +678,8 @@ impl Engine {
             note,
             time_limit: job.trace.time_limit.map(|l| l.0),
             elapsed: job.trace.elapsed.0,
+            storage_gib: job.trace.storage_gib,
+            storage_given: job.storage_given,
         };
         self.commands.push_back(Command::JobDone(Box::new(record)));
     }

@@ -2,6 +2,7 @@
 
 use emu_protocol::JobId;
 use ff_inputs::{JobRequest, SimTime, TraceJob};
+use ff_report::StorageGrant;
 
 /// Where a job is in its emulated life. Each state carries what is known only from then on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,8 @@ pub struct ActiveJob {
     pub real_start: Option<f64>,
     /// Broker ranks of the nodes it was given.
     pub nodelist: Vec<u32>,
+    /// The rabbit storage it was given, per parent (from its R).
+    pub storage_given: Vec<StorageGrant>,
 }
 
 impl ActiveJob {
@@ -42,6 +45,7 @@ impl ActiveJob {
             real_submit: None,
             real_start: None,
             nodelist: Vec::new(),
+            storage_given: Vec::new(),
         }
     }
 
@@ -60,11 +64,18 @@ pub struct Footprint {
     pub nodes: u64,
     pub cores: u64,
     pub gpus: u64,
+    pub storage_gib: u64,
 }
 
 impl ActiveJob {
-    /// What it holds while it runs: what it asked for (whole nodes when exclusive).
+    /// What it holds while it runs: what it asked for (whole nodes when exclusive), and
+    /// the storage its R lists.
     pub fn footprint(&self) -> Footprint {
-        Footprint { nodes: self.request.nodes.into(), cores: self.request.cores(), gpus: self.request.gpus() }
+        Footprint {
+            nodes: self.request.nodes.into(),
+            cores: self.request.cores(),
+            gpus: self.request.gpus(),
+            storage_gib: self.storage_given.iter().map(|grant| grant.gib).sum(),
+        }
     }
 }

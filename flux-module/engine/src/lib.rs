@@ -15,9 +15,10 @@ mod faketime;
 mod job;
 mod module_args;
 mod occupancy;
+mod storage_use;
 
-pub use command::{Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
+pub use command::{AllocatedShare, Allocation, Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
 pub use engine::{Engine, EngineSettings, Progress};
 pub use faketime::{ForwardClock, faketime_offset};
-pub use job::ActiveJob;
+pub use job::{ActiveJob, Footprint};
 pub use module_args::ModuleArgs;

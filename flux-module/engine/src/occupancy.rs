@@ -1,5 +1,5 @@
-//! What the running jobs occupy: nodes counted once however many jobs share them, cores
-//! and GPUs summed, and the node-time used, integrated from step to step.
+//! What the running jobs occupy: nodes counted once however many jobs share them, cores,
+//! GPUs and rabbit storage summed, and the node-time used, integrated from step to step.
 //!
 //! Summing each job's node count would count a node shared by two jobs twice, and give
 //! node utilization above 100% on traces whose jobs share nodes.
@@ -52,6 +52,7 @@ impl Occupancy {
         }
         self.busy.cores += footprint.cores;
         self.busy.gpus += footprint.gpus;
+        self.busy.storage_gib += footprint.storage_gib;
     }
 
     /// A job that `take` recorded ends.
@@ -64,6 +65,7 @@ impl Occupancy {
         }
         self.busy.cores = self.busy.cores.saturating_sub(footprint.cores);
         self.busy.gpus = self.busy.gpus.saturating_sub(footprint.gpus);
+        self.busy.storage_gib = self.busy.storage_gib.saturating_sub(footprint.storage_gib);
     }
 }
 
@@ -72,7 +74,7 @@ mod tests {
     use super::*;
 
     fn cores(n: u64) -> Footprint {
-        Footprint { nodes: 0, cores: n, gpus: 0 }
+        Footprint { nodes: 0, cores: n, gpus: 0, storage_gib: 0 }
     }
 
     #[test]
@@ -81,10 +83,10 @@ mod tests {
         o.advance_to(SimTime(0));
         o.take(&[0, 1], cores(4));
         o.take(&[1], cores(2));
-        assert_eq!(o.busy(), Footprint { nodes: 2, cores: 6, gpus: 0 });
+        assert_eq!(o.busy(), Footprint { nodes: 2, cores: 6, gpus: 0, storage_gib: 0 });
         o.advance_to(SimTime(10));
         o.give_back(&[0, 1], cores(4));
-        assert_eq!(o.busy(), Footprint { nodes: 1, cores: 2, gpus: 0 });
+        assert_eq!(o.busy(), Footprint { nodes: 1, cores: 2, gpus: 0, storage_gib: 0 });
         o.advance_to(SimTime(15));
         o.give_back(&[1], cores(2));
         o.advance_to(SimTime(100));

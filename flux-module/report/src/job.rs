@@ -70,9 +70,42 @@ pub struct JobRecord {
     pub time_limit: Option<i64>,
     /// Trace run time in µs.
     pub elapsed: i64,
+    /// Rabbit storage the job asked for, GiB (0 for none).
+    pub storage_gib: u64,
+    /// The storage it was given, per parent; empty when it asked for none, never ran, or
+    /// its R did not list its shares.
+    pub storage_given: Vec<StorageGrant>,
+}
+
+/// Storage a job was given under one parent (rack).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageGrant {
+    /// The parent's index in the system's storage layout ([`StorageCapacity::parents`]).
+    pub parent: usize,
+    pub gib: u64,
+}
+
+/// The system's rabbit storage, as the artifacts name and measure it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StorageCapacity {
+    /// The type of the parents holding the storage, e.g. `rack`.
+    pub parent_type: String,
+    /// Each parent's name and capacity (GiB), in layout order.
+    pub parents: Vec<(String, u64)>,
+}
+
+impl StorageCapacity {
+    pub fn total_gib(&self) -> u64 {
+        self.parents.iter().map(|(_, gib)| gib).sum()
+    }
 }
 
 impl JobRecord {
+    /// GiB of storage it was given, in all parents.
+    pub fn storage_given_gib(&self) -> u64 {
+        self.storage_given.iter().map(|grant| grant.gib).sum()
+    }
+
     /// Queue wait (start − submit) in µs, for jobs that started.
     pub fn wait(&self) -> Option<i64> {
         self.start.map(|start| start - self.submit)
@@ -90,6 +123,8 @@ pub struct SystemCapacity {
     pub nnodes: u32,
     pub cores_per_node: u32,
     pub gpus_per_node: u32,
+    /// Rabbit storage of the whole system, GiB (0 without storage).
+    pub storage_gib: u64,
 }
 
 impl SystemCapacity {
@@ -130,6 +165,7 @@ mod tests {
             nnodes: 30,
             cores_per_node: 16,
             gpus_per_node: 4,
+            storage_gib: 0,
         };
         assert_eq!((system.total_cores(), system.total_gpus()), (480, 120));
     }

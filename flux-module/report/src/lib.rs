@@ -30,7 +30,7 @@ mod transitions;
 mod utilization_plot;
 
 pub use eventlog::{EVENTLOG_HEADER, EventlogWriter};
-pub use job::{JobRecord, JobResult, SystemCapacity};
+pub use job::{JobRecord, JobResult, StorageCapacity, StorageGrant, SystemCapacity};
 pub use pernode::PerNodeTrace;
 pub use probe_times::{ProbeBucket, ProbeTimes};
 pub use report_html::write_report_html;
@@ -41,7 +41,8 @@ pub use summary::{
 };
 pub use swf_schedule::{SwfHeader, SwfScheduleWriter, swf_record, swf_status};
 pub use timeline::UtilizationTimeline;
-pub use transitions::{TRANSITIONS_HEADER, TransitionsWriter};
+pub use timeline::Occupancy;
+pub use transitions::{STORAGE_COLUMNS, TRANSITIONS_HEADER, TransitionsWriter};
 
 #[cfg(test)]
 mod test_support;

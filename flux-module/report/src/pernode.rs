@@ -6,6 +6,9 @@
 //! and each lane `"node <n>"` the first time node n is used (sorted by node index); each
 //! (job, node) is a complete event `ph:"X"` named `job<trace_idx>:<jobid>`, `ts`/`dur` in epoch
 //! microseconds. Events are streamed as jobs finish; [`PerNodeTrace::finish`] closes the JSON.
+//!
+//! A system with rabbit storage also gets a process "Rabbit storage" with one counter track per
+//! parent (rack): the GiB given to running jobs there, as it changes from step to step.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -15,15 +18,19 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::JobRecord;
+use crate::{JobRecord, StorageCapacity};
 
-/// The single trace "process": the whole cluster.
+/// The trace "process" of the nodes: the whole cluster.
 const CLUSTER_PID: u32 = 1;
+/// The trace "process" of the storage counters.
+const STORAGE_PID: u32 = 2;
 
 /// Streams `pernode.json`; see the module documentation.
 pub struct PerNodeTrace {
     out: BufWriter<File>,
     named_nodes: HashSet<u32>,
+    /// Storage parent names, and the GiB in use under each as last written.
+    storage: Vec<(String, Option<u64>)>,
 }
 
 #[derive(Serialize)]
@@ -50,17 +57,41 @@ struct OccupancyArgs<'a> {
 
 impl PerNodeTrace {
     /// Creates (truncates) `path` and opens the event list with the process metadata.
-    pub fn create(path: impl AsRef<Path>) -> io::Result<Self> {
+    pub fn create(path: impl AsRef<Path>, storage: Option<&StorageCapacity>) -> io::Result<Self> {
         let mut out = BufWriter::new(File::create(path)?);
         out.write_all(b"{\"traceEvents\":[\n")?;
         let process_name = json!({
             "name": "process_name", "ph": "M", "pid": CLUSTER_PID, "args": {"name": "Cluster"}
         });
         serde_json::to_writer(&mut out, &process_name)?;
-        Ok(PerNodeTrace {
+        let mut trace = PerNodeTrace {
             out,
             named_nodes: HashSet::new(),
-        })
+            storage: Vec::new(),
+        };
+        if let Some(storage) = storage {
+            trace.write_event(&json!({
+                "name": "process_name", "ph": "M", "pid": STORAGE_PID, "args": {"name": "Rabbit storage"}
+            }))?;
+            trace.storage = storage.parents.iter().map(|(name, _)| (name.clone(), None)).collect();
+        }
+        Ok(trace)
+    }
+
+    /// Records the GiB in use under each storage parent at `t_us` (in the order of the
+    /// capacity given at creation): one counter event per parent whose value changed.
+    pub fn storage_sample(&mut self, t_us: i64, by_parent: &[u64]) -> io::Result<()> {
+        for (i, &gib) in by_parent.iter().enumerate().take(self.storage.len()) {
+            if self.storage[i].1 == Some(gib) {
+                continue;
+            }
+            self.storage[i].1 = Some(gib);
+            let counter = json!({
+                "name": self.storage[i].0, "ph": "C", "pid": STORAGE_PID, "ts": t_us, "args": {"GiB": gib}
+            });
+            self.write_event(&counter)?;
+        }
+        Ok(())
     }
 
     /// Adds one slice per node the job ran on. Jobs that did not both start and finish, ran for
@@ -140,7 +171,7 @@ mod tests {
     fn written_trace(jobs: &[JobRecord]) -> Value {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pernode.json");
-        let mut trace = PerNodeTrace::create(&path).unwrap();
+        let mut trace = PerNodeTrace::create(&path, None).unwrap();
         jobs.iter().for_each(|job| trace.write(job).unwrap());
         trace.finish().unwrap();
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
@@ -195,6 +226,27 @@ mod tests {
             (Some(5), Some("job1:2"))
         );
         assert_eq!(slices[2]["ts"], EPOCH_US + 60_000_000);
+    }
+
+    #[test]
+    fn storage_counters_per_rack_only_when_they_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pernode.json");
+        let storage = StorageCapacity { parent_type: "rack".into(), parents: vec![("rack0".into(), 300), ("rack1".into(), 300)] };
+        let mut trace = PerNodeTrace::create(&path, Some(&storage)).unwrap();
+        trace.storage_sample(EPOCH_US, &[0, 0]).unwrap();
+        trace.storage_sample(EPOCH_US + 10, &[200, 0]).unwrap();
+        trace.storage_sample(EPOCH_US + 20, &[200, 100]).unwrap();
+        trace.finish().unwrap();
+        let trace: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let events = trace["traceEvents"].as_array().unwrap();
+        assert_eq!(events[1], json!({"name": "process_name", "ph": "M", "pid": 2, "args": {"name": "Rabbit storage"}}));
+        let counters: Vec<(i64, &str, u64)> = events
+            .iter()
+            .filter(|e| e["ph"] == "C")
+            .map(|e| (e["ts"].as_i64().unwrap() - EPOCH_US, e["name"].as_str().unwrap(), e["args"]["GiB"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(counters, [(0, "rack0", 0), (0, "rack1", 0), (10, "rack0", 200), (20, "rack1", 100)]);
     }
 
     #[test]

@@ -98,6 +98,8 @@ pub struct Summary {
     /// Simulated seconds per wall-clock second; null when no wall time was measured.
     pub speedup: Option<f64>,
     pub steps: u64,
+    /// GiB of rabbit storage given to jobs over capacity x makespan; null without storage.
+    pub storage_utilization_pct: Option<f64>,
     pub system: SystemCapacity,
     pub trace_file: String,
     /// Over jobs that started and finished: finish − submit.
@@ -126,6 +128,7 @@ pub struct SummaryAccumulator {
     node_micros: i128,
     core_micros: i128,
     gpu_micros: i128,
+    storage_micros: i128,
     wait: RunningMeanMax,
     turnaround: RunningMeanMax,
     slowdown: RunningMeanMax,
@@ -148,6 +151,7 @@ impl SummaryAccumulator {
             node_micros: 0,
             core_micros: 0,
             gpu_micros: 0,
+            storage_micros: 0,
             wait: RunningMeanMax::default(),
             turnaround: RunningMeanMax::default(),
             slowdown: RunningMeanMax::default(),
@@ -183,6 +187,7 @@ impl SummaryAccumulator {
             self.node_micros += i128::from(job.nnodes) * i128::from(run);
             self.core_micros += i128::from(job.cores) * i128::from(run);
             self.gpu_micros += i128::from(job.gpus) * i128::from(run);
+            self.storage_micros += i128::from(job.storage_given_gib()) * i128::from(run);
 
             let wait_seconds = micros_to_seconds(start - job.submit);
             let run_seconds = micros_to_seconds(run);
@@ -239,6 +244,7 @@ impl SummaryAccumulator {
             sim_seconds,
             speedup: (facts.wall_seconds > 0.0).then(|| round6(sim_seconds / facts.wall_seconds)),
             steps: facts.steps,
+            storage_utilization_pct: utilization(self.storage_micros, self.system.storage_gib),
             system: self.system,
             trace_file: facts.trace_file,
             turnaround_seconds: self.turnaround.mean_max(),
@@ -318,6 +324,7 @@ mod tests {
             nnodes,
             cores_per_node,
             gpus_per_node: 0,
+            storage_gib: 0,
         }
     }
 
@@ -505,6 +512,20 @@ mod tests {
     }
 
     #[test]
+    fn storage_utilization_counts_what_jobs_were_given() {
+        let with_storage = SystemCapacity { storage_gib: 600, ..system(2, 1) };
+        let given = |parent, gib| crate::StorageGrant { parent, gib };
+        let jobs = [
+            // 300 GiB (of 250 asked) for the whole 100 s; 100 GiB for half of it.
+            JobRecord { storage_gib: 250, storage_given: vec![given(0, 200), given(1, 100)], ..job(0, 1, 1, 0, 0, 100) },
+            JobRecord { storage_gib: 100, storage_given: vec![given(1, 100)], ..job(1, 1, 1, 0, 50, 100) },
+        ];
+        let summary = summarize(with_storage, &jobs, RunFacts::default());
+        assert_eq!(summary.storage_utilization_pct, Some(58.333333));
+        assert_eq!(summarize(system(2, 1), &jobs, RunFacts::default()).storage_utilization_pct, None);
+    }
+
+    #[test]
     fn written_with_sorted_keys_and_indent_two() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("summary.json");
@@ -533,12 +554,13 @@ mod tests {
         let mut sorted = top_level_keys.clone();
         sorted.sort_unstable();
         assert_eq!(top_level_keys, sorted);
-        assert_eq!(top_level_keys.len(), 29);
+        assert_eq!(top_level_keys.len(), 30);
 
         let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed["version"], 1);
         assert_eq!(parsed["policy"], "lonodex");
         assert_eq!(parsed["gpu_utilization_pct"], serde_json::Value::Null);
+        assert_eq!(parsed["storage_utilization_pct"], serde_json::Value::Null);
         assert_eq!(parsed["system"]["cores_per_node"], 16);
         let round_trip: Summary = serde_json::from_str(&text).unwrap();
         assert_eq!(round_trip, summary);

@@ -150,7 +150,7 @@ fn rounded_seconds(us: i64) -> i64 {
 
 fn header_text(header: &SwfHeader) -> String {
     let version = env!("CARGO_PKG_VERSION");
-    let SystemCapacity { nnodes, cores_per_node, gpus_per_node } = header.system;
+    let SystemCapacity { nnodes, cores_per_node, gpus_per_node, .. } = header.system;
     let mut text = format!(
         "; Version: 2.2\n\
          ; Computer: Flux Fiction emulated system, {nnodes} nodes x {cores_per_node} cores x {gpus_per_node} GPUs\n\
@@ -209,7 +209,7 @@ mod tests {
     use super::*;
     use crate::test_support::{EPOCH_US, job, not_run, seconds};
 
-    const SYSTEM: SystemCapacity = SystemCapacity { nnodes: 16, cores_per_node: 8, gpus_per_node: 0 };
+    const SYSTEM: SystemCapacity = SystemCapacity { nnodes: 16, cores_per_node: 8, gpus_per_node: 0, storage_gib: 0 };
 
     fn header() -> SwfHeader {
         SwfHeader {

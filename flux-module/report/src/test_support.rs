@@ -35,6 +35,8 @@ pub(crate) fn job(
         note: None,
         time_limit: None,
         elapsed: (finish - start) * 1_000_000,
+        storage_gib: 0,
+        storage_given: Vec::new(),
     }
 }
 

@@ -1,5 +1,7 @@
 //! `utilization.csv` and `utilization.svg`: how busy the system was and how long the queue was,
-//! step by step, to see where a policy leaves nodes idle or lets the queue build up.
+//! step by step, to see where a policy leaves nodes idle or lets the queue build up. A system
+//! with rabbit storage gets two more columns, `busy_storage_gib` and `storage_pct`, and a
+//! storage line in the plot.
 //!
 //! The engine records one sample per simulated step, after that step's starts. Samples equal to
 //! the previous one except for the time are not written: the file is a step function, a row marks
@@ -13,7 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::SystemCapacity;
 use crate::atomic_file::write_atomically;
 use crate::seconds::{format_micros_as_seconds, micros_to_seconds};
-use crate::utilization_plot::{PlotStep, render_utilization_svg};
+use crate::utilization_plot::{PlotSeries, PlotStep, render_utilization_svg};
 
 const HEADER: [&str; 9] = [
     "time",
@@ -27,18 +29,23 @@ const HEADER: [&str; 9] = [
     "gpu_pct",
 ];
 
+/// The columns a system with storage adds.
+const STORAGE_HEADER: [&str; 2] = ["busy_storage_gib", "storage_pct"];
+
 /// More steps than this are merged into time buckets (maximum per bucket) before plotting: an
 /// SVG with millions of vertices is unreadable and slow, and peaks are what one looks for.
 const MAX_PLOT_STEPS: u64 = 5_000;
 
 /// What a sample records besides its time; two samples with equal occupancy make one row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Occupancy {
-    running_jobs: u64,
-    pending_jobs: u64,
-    busy_nodes: u64,
-    busy_cores: u64,
-    busy_gpus: u64,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Occupancy {
+    pub running_jobs: u64,
+    pub pending_jobs: u64,
+    pub busy_nodes: u64,
+    pub busy_cores: u64,
+    pub busy_gpus: u64,
+    /// GiB of rabbit storage given to running jobs.
+    pub busy_storage_gib: u64,
 }
 
 /// Streams `utilization.csv`; [`finish`](Self::finish) renders `utilization.svg` beside it.
@@ -59,7 +66,8 @@ impl UtilizationTimeline {
     pub fn create(csv_path: impl AsRef<Path>, system: SystemCapacity) -> io::Result<Self> {
         let csv_path = csv_path.as_ref().to_path_buf();
         let mut csv = csv::Writer::from_writer(File::create(&csv_path)?);
-        csv.write_record(HEADER)?;
+        let storage_columns = if system.storage_gib > 0 { &STORAGE_HEADER[..] } else { &[] };
+        csv.write_record(HEADER.iter().chain(storage_columns))?;
         Ok(UtilizationTimeline {
             csv_path,
             csv,
@@ -72,22 +80,7 @@ impl UtilizationTimeline {
     }
 
     /// Records the state after one simulated step at `t_us` (epoch µs, non-decreasing).
-    pub fn record(
-        &mut self,
-        t_us: i64,
-        running_jobs: u64,
-        pending_jobs: u64,
-        busy_nodes: u64,
-        busy_cores: u64,
-        busy_gpus: u64,
-    ) -> io::Result<()> {
-        let occupancy = Occupancy {
-            running_jobs,
-            pending_jobs,
-            busy_nodes,
-            busy_cores,
-            busy_gpus,
-        };
+    pub fn record(&mut self, t_us: i64, occupancy: Occupancy) -> io::Result<()> {
         self.first_time.get_or_insert(t_us);
         self.last_time = Some(t_us);
         if self.previous == Some(occupancy) {
@@ -95,17 +88,22 @@ impl UtilizationTimeline {
         }
         self.previous = Some(occupancy);
         self.rows_written += 1;
-        self.csv.write_record([
+        let mut row = vec![
             format_micros_as_seconds(t_us),
-            running_jobs.to_string(),
-            pending_jobs.to_string(),
-            busy_nodes.to_string(),
-            busy_cores.to_string(),
-            busy_gpus.to_string(),
-            percent(busy_nodes, u64::from(self.system.nnodes)),
-            percent(busy_cores, self.system.total_cores()),
-            percent(busy_gpus, self.system.total_gpus()),
-        ])?;
+            occupancy.running_jobs.to_string(),
+            occupancy.pending_jobs.to_string(),
+            occupancy.busy_nodes.to_string(),
+            occupancy.busy_cores.to_string(),
+            occupancy.busy_gpus.to_string(),
+            percent(occupancy.busy_nodes, u64::from(self.system.nnodes)),
+            percent(occupancy.busy_cores, self.system.total_cores()),
+            percent(occupancy.busy_gpus, self.system.total_gpus()),
+        ];
+        if self.system.storage_gib > 0 {
+            row.push(occupancy.busy_storage_gib.to_string());
+            row.push(percent(occupancy.busy_storage_gib, self.system.storage_gib));
+        }
+        self.csv.write_record(row)?;
         Ok(())
     }
 
@@ -129,7 +127,8 @@ impl UtilizationTimeline {
             ),
             _ => (Vec::new(), 0.0),
         };
-        let svg = render_utilization_svg(&steps, span_seconds, system.total_gpus() > 0)?;
+        let series = PlotSeries { gpus: system.total_gpus() > 0, storage: system.storage_gib > 0 };
+        let svg = render_utilization_svg(&steps, span_seconds, series)?;
         write_atomically(&csv_path.with_extension("svg"), |out| {
             out.write_all(svg.as_bytes())
         })
@@ -190,6 +189,7 @@ fn plot_steps(
             node_pct: field(6)?,
             core_pct: field(7)?,
             gpu_pct: field(8)?,
+            storage_pct: if record.len() > 10 { field(10)? } else { 0.0 },
         };
         let bucket = bucket_of(step.seconds);
         match steps.last_mut() {
@@ -212,18 +212,24 @@ mod tests {
         nnodes: 4,
         cores_per_node: 8,
         gpus_per_node: 0,
+        storage_gib: 0,
     };
+
+    /// Running and pending jobs, busy nodes and cores, nothing else.
+    fn busy(running_jobs: u64, pending_jobs: u64, busy_nodes: u64, busy_cores: u64) -> Occupancy {
+        Occupancy { running_jobs, pending_jobs, busy_nodes, busy_cores, ..Occupancy::default() }
+    }
 
     #[test]
     fn rows_formatted_and_repeats_skipped() {
         let dir = tempfile::tempdir().unwrap();
         let csv_path = dir.path().join("utilization.csv");
         let mut timeline = UtilizationTimeline::create(&csv_path, SYSTEM).unwrap();
-        timeline.record(seconds(0), 1, 3, 2, 16, 0).unwrap();
-        timeline.record(seconds(10), 1, 3, 2, 16, 0).unwrap(); // same state: skipped
-        timeline.record(seconds(20), 2, 2, 3, 20, 0).unwrap();
-        timeline.record(seconds(30), 2, 2, 3, 20, 0).unwrap(); // skipped
-        timeline.record(seconds(40), 0, 0, 0, 0, 0).unwrap();
+        timeline.record(seconds(0), busy(1, 3, 2, 16)).unwrap();
+        timeline.record(seconds(10), busy(1, 3, 2, 16)).unwrap(); // same state: skipped
+        timeline.record(seconds(20), busy(2, 2, 3, 20)).unwrap();
+        timeline.record(seconds(30), busy(2, 2, 3, 20)).unwrap(); // skipped
+        timeline.record(seconds(40), busy(0, 0, 0, 0)).unwrap();
         timeline.finish().unwrap();
 
         assert_eq!(
@@ -238,6 +244,26 @@ mod tests {
         assert!(svg.contains("Node") && svg.contains("Core") && svg.contains("Pending"));
         assert!(!svg.contains("GPU"), "no GPUs in the system, no GPU series");
         assert!(svg.contains("(s)"), "a 40 s span is labelled in seconds");
+    }
+
+    #[test]
+    fn storage_gets_its_columns_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv_path = dir.path().join("utilization.csv");
+        let system = SystemCapacity { storage_gib: 600, ..SYSTEM };
+        let mut timeline = UtilizationTimeline::create(&csv_path, system).unwrap();
+        let storage = Occupancy { busy_storage_gib: 200, ..busy(1, 0, 2, 2) };
+        timeline.record(seconds(0), storage).unwrap();
+        timeline.record(seconds(5), busy(0, 0, 0, 0)).unwrap();
+        timeline.finish().unwrap();
+        assert_eq!(
+            fs::read_to_string(&csv_path).unwrap(),
+            "time,running,pending,busy_nodes,busy_cores,busy_gpus,node_pct,core_pct,gpu_pct,busy_storage_gib,storage_pct\n\
+             1546300800.000000,1,0,2,2,0,50.000000,6.250000,,200,33.333333\n\
+             1546300805.000000,0,0,0,0,0,0.000000,0.000000,,0,0.000000\n"
+        );
+        let svg = fs::read_to_string(dir.path().join("utilization.svg")).unwrap();
+        assert!(svg.contains("Rabbit storage"), "{svg}");
     }
 
     #[test]
@@ -264,6 +290,7 @@ mod tests {
             nnodes: 100,
             cores_per_node: 1,
             gpus_per_node: 1,
+            storage_gib: 0,
         };
         let mut timeline = UtilizationTimeline::create(&csv_path, system).unwrap();
         let samples = 3 * MAX_PLOT_STEPS as i64;
@@ -275,7 +302,7 @@ mod tests {
                 10 + 10 * (step as u64 % 2)
             };
             timeline
-                .record(seconds(step), busy, 0, busy, busy, 0)
+                .record(seconds(step), self::busy(busy, 0, busy, busy))
                 .unwrap();
         }
         timeline.finish().unwrap();

@@ -3,14 +3,16 @@
 //! Rows are appended as jobs finish, in completion order, and flushed one by one so that a run
 //! that dies still leaves every finished job on disk. [`TransitionsWriter::finish`] then rewrites
 //! the file ordered by `trace_idx`, the order of the earlier implementation, so runs diff cleanly.
-//! The first ten columns are that implementation's; the rest are new.
+//! The first ten columns are that implementation's; the rest are new. On a system with rabbit
+//! storage two more follow: `STORAGE_GIB`, what the job asked for, and `STORAGE_GIVEN`, the
+//! storage its R lists per parent (`rack0:906;rack1:906`).
 
 use std::fs::{self, File};
 use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::JobRecord;
+use crate::{JobRecord, StorageCapacity};
 use crate::row_order::{RowSpan, rewrite_in_trace_order};
 use crate::seconds::{format_micros_as_seconds, format_real_seconds};
 
@@ -35,31 +37,43 @@ pub const TRANSITIONS_HEADER: [&str; 17] = [
     "WAIT",
 ];
 
+/// The columns a system with rabbit storage adds.
+pub const STORAGE_COLUMNS: [&str; 2] = ["STORAGE_GIB", "STORAGE_GIVEN"];
+
 /// Streams `job_transitions.csv` rows; see the module documentation.
 pub struct TransitionsWriter {
     path: PathBuf,
     csv: csv::Writer<File>,
+    /// The names of the storage parents, when the system has storage.
+    storage_parents: Option<Vec<String>>,
 }
 
 impl TransitionsWriter {
-    /// Creates (truncates) `path` and writes the header.
-    pub fn create(path: impl AsRef<Path>) -> io::Result<Self> {
+    /// Creates (truncates) `path` and writes the header; `storage` adds the storage columns.
+    pub fn create(path: impl AsRef<Path>, storage: Option<&StorageCapacity>) -> io::Result<Self> {
         let path = path.as_ref().to_path_buf();
         let mut csv = csv::Writer::from_writer(File::create(&path)?);
-        csv.write_record(TRANSITIONS_HEADER)?;
+        let storage_columns = if storage.is_some() { &STORAGE_COLUMNS[..] } else { &[] };
+        csv.write_record(TRANSITIONS_HEADER.iter().chain(storage_columns))?;
         csv.flush()?;
-        Ok(TransitionsWriter { path, csv })
+        let storage_parents = storage.map(|s| s.parents.iter().map(|(name, _)| name.clone()).collect());
+        Ok(TransitionsWriter { path, csv, storage_parents })
     }
 
     /// Appends the row of one finished job and flushes it to the file.
     pub fn write(&mut self, job: &JobRecord) -> io::Result<()> {
-        self.csv.write_record(transition_row(job))?;
+        let mut row = transition_row(job).to_vec();
+        if let Some(parents) = &self.storage_parents {
+            row.push(job.storage_gib.to_string());
+            row.push(storage_given(job, parents));
+        }
+        self.csv.write_record(row)?;
         self.csv.flush()
     }
 
     /// Rewrites the file ordered by `trace_idx` (ties keep completion order), atomically.
     pub fn finish(self) -> io::Result<()> {
-        let TransitionsWriter { path, mut csv } = self;
+        let TransitionsWriter { path, mut csv, .. } = self;
         csv.flush()?;
         drop(csv);
         let contents = fs::read(&path)?;
@@ -91,6 +105,15 @@ fn transition_row(job: &JobRecord) -> [String; 17] {
         format_micros_as_seconds(job.elapsed),
         sim_time(job.wait()),
     ]
+}
+
+/// `rack0:906;rack1:906`: the GiB given under each parent, by the parent's name.
+fn storage_given(job: &JobRecord, parents: &[String]) -> String {
+    let named = job.storage_given.iter().map(|grant| {
+        let name = parents.get(grant.parent).map_or("?", String::as_str);
+        format!("{name}:{}", grant.gib)
+    });
+    named.collect::<Vec<_>>().join(";")
 }
 
 /// Where the header and each row lie in the file's bytes (found by the CSV parser: a
@@ -165,7 +188,7 @@ mod tests {
     fn header_and_rows_are_formatted_exactly() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("job_transitions.csv");
-        let mut writer = TransitionsWriter::create(&path).unwrap();
+        let mut writer = TransitionsWriter::create(&path, None).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), HEADER_LINE);
 
         writer.write(&completed_job()).unwrap();
@@ -210,7 +233,7 @@ mod tests {
     fn finish_sorts_by_trace_idx() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("job_transitions.csv");
-        let mut writer = TransitionsWriter::create(&path).unwrap();
+        let mut writer = TransitionsWriter::create(&path, None).unwrap();
         for trace_idx in [2, 10, 0, 1] {
             writer.write(&job(trace_idx, 3, 48, 0, 0, 60)).unwrap();
         }
@@ -230,10 +253,28 @@ mod tests {
     }
 
     #[test]
+    fn storage_systems_get_what_was_asked_and_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job_transitions.csv");
+        let storage = StorageCapacity { parent_type: "rack".into(), parents: vec![("rack0".into(), 300), ("rack1".into(), 300)] };
+        let mut writer = TransitionsWriter::create(&path, Some(&storage)).unwrap();
+        let given = |parent, gib| crate::StorageGrant { parent, gib };
+        let spanning = JobRecord { storage_gib: 250, storage_given: vec![given(0, 200), given(1, 100)], ..job(0, 2, 2, 0, 0, 60) };
+        writer.write(&spanning).unwrap();
+        writer.write(&job(1, 1, 1, 0, 0, 60)).unwrap();
+        writer.finish().unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], format!("{},STORAGE_GIB,STORAGE_GIVEN", HEADER_LINE.trim_end()));
+        assert!(lines[1].ends_with(",60.000000,0.000000,250,rack0:200;rack1:100"), "{}", lines[1]);
+        assert!(lines[2].ends_with(",60.000000,0.000000,0,"), "{}", lines[2]);
+    }
+
+    #[test]
     fn empty_run_keeps_header_only() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("job_transitions.csv");
-        TransitionsWriter::create(&path).unwrap().finish().unwrap();
+        TransitionsWriter::create(&path, None).unwrap().finish().unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), HEADER_LINE);
     }
 }

@@ -1,5 +1,5 @@
-//! Draws `utilization.svg`: node, core (and GPU) utilization as step lines on a top panel, the
-//! pending-job count on a bottom panel, against time since the first sample.
+//! Draws `utilization.svg`: node, core (and GPU, and rabbit storage) utilization as step lines on
+//! a top panel, the pending-job count on a bottom panel, against time since the first sample.
 //!
 //! Only plotters' SVG backend is used, with its built-in text estimate instead of system fonts:
 //! SVG text is laid out by the viewer, so the crate needs no font libraries to build or run.
@@ -17,7 +17,15 @@ pub(crate) struct PlotStep {
     pub node_pct: f64,
     pub core_pct: f64,
     pub gpu_pct: f64,
+    pub storage_pct: f64,
     pub pending_jobs: f64,
+}
+
+/// The optional lines of the top panel: only resources the system has are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PlotSeries {
+    pub gpus: bool,
+    pub storage: bool,
 }
 
 impl PlotStep {
@@ -26,6 +34,7 @@ impl PlotStep {
         self.node_pct = self.node_pct.max(other.node_pct);
         self.core_pct = self.core_pct.max(other.core_pct);
         self.gpu_pct = self.gpu_pct.max(other.gpu_pct);
+        self.storage_pct = self.storage_pct.max(other.storage_pct);
         self.pending_jobs = self.pending_jobs.max(other.pending_jobs);
     }
 }
@@ -35,6 +44,7 @@ const PANEL_HEIGHT: u32 = 310;
 const NODE_COLOR: RGBColor = RGBColor(31, 119, 180);
 const CORE_COLOR: RGBColor = RGBColor(255, 127, 14);
 const GPU_COLOR: RGBColor = RGBColor(44, 160, 44);
+const STORAGE_COLOR: RGBColor = RGBColor(214, 39, 40);
 const PENDING_COLOR: RGBColor = RGBColor(148, 103, 189);
 
 /// The time unit of the x axis, picked by span as in the earlier implementation's plots.
@@ -63,7 +73,7 @@ impl TimeAxis {
 pub(crate) fn render_utilization_svg(
     steps: &[PlotStep],
     end_seconds: f64,
-    show_gpus: bool,
+    series: PlotSeries,
 ) -> io::Result<String> {
     let axis = TimeAxis::for_span(end_seconds);
     // A single instant still gets a visible, non-degenerate axis.
@@ -92,14 +102,17 @@ pub(crate) fn render_utilization_svg(
             .map_err(plot_error)?;
         // Node is drawn first and widest: where core utilization equals it, as it does for
         // whole-node jobs, node still shows as a border around the core line.
-        let mut series = vec![
+        let mut lines = vec![
             ("Node", NODE_COLOR, 5, step_line(|s| s.node_pct)),
             ("Core", CORE_COLOR, 2, step_line(|s| s.core_pct)),
         ];
-        if show_gpus {
-            series.push(("GPU", GPU_COLOR, 2, step_line(|s| s.gpu_pct)));
+        if series.gpus {
+            lines.push(("GPU", GPU_COLOR, 2, step_line(|s| s.gpu_pct)));
         }
-        for (label, color, width, vertices) in series {
+        if series.storage {
+            lines.push(("Rabbit storage", STORAGE_COLOR, 2, step_line(|s| s.storage_pct)));
+        }
+        for (label, color, width, vertices) in lines {
             utilization
                 .draw_series(LineSeries::new(vertices, color.stroke_width(width)))
                 .map_err(plot_error)?
@@ -182,6 +195,7 @@ mod tests {
             node_pct,
             core_pct: 0.0,
             gpu_pct: 0.0,
+            storage_pct: 0.0,
             pending_jobs: 0.0,
         }
     }

@@ -57,6 +57,54 @@ impl StartRequest {
 pub struct ResourceSet {
     #[serde(default)]
     pub execution: Execution,
+    /// The allocated part of Fluxion's resource graph (JGF), when Fluxion writes it
+    /// (`match-format = "rv1"`): the only place R names a job's SSD storage.
+    #[serde(default)]
+    pub scheduling: Option<Scheduling>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Scheduling {
+    #[serde(default)]
+    pub graph: AllocatedGraph,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AllocatedGraph {
+    #[serde(default)]
+    pub nodes: Vec<AllocatedVertex>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AllocatedVertex {
+    pub metadata: AllocatedMetadata,
+}
+
+/// The fields of a graph vertex the emulator reads; Fluxion writes more.
+#[derive(Debug, Deserialize)]
+pub struct AllocatedMetadata {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Fluxion's default when a vertex has none.
+    #[serde(default = "one")]
+    pub size: u64,
+    #[serde(default)]
+    pub paths: serde_json::Map<String, Value>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl ResourceSet {
+    /// The `ssd` vertices of the allocated graph: each one's containment path and size.
+    pub fn ssd_shares(&self) -> impl Iterator<Item = (&str, u64)> {
+        let vertices = self.scheduling.iter().flat_map(|s| &s.graph.nodes);
+        vertices.filter(|v| v.metadata.kind == "ssd").map(|v| {
+            let path = v.metadata.paths.get("containment").and_then(Value::as_str).unwrap_or("");
+            (path, v.metadata.size)
+        })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -148,6 +196,21 @@ mod tests {
         assert_eq!(r.id, JobId(6039797760));
         assert_eq!(r.trace_idx(), Some(3));
         assert_eq!(r.r.execution.r_lite[0].rank, "0-1");
+    }
+
+    #[test]
+    fn ssd_shares_come_from_the_allocated_graph() {
+        let s = r#"{"id":1,"jobspec":{},"R":{"version":1,"execution":{"R_lite":[{"rank":"2-3","children":{"core":"1"}}]},
+            "scheduling":{"graph":{"nodes":[
+                {"id":"13","metadata":{"type":"ssd","id":4,"rank":-1,"exclusive":true,"size":100,"paths":{"containment":"/cluster0/rack1/ssd4"}}},
+                {"id":"17","metadata":{"type":"core","id":1,"rank":2,"exclusive":true,"paths":{"containment":"/cluster0/rack1/node2/core1"}}},
+                {"id":"14","metadata":{"type":"ssd","id":5,"rank":-1,"exclusive":true,"size":100,"paths":{"containment":"/cluster0/rack1/ssd5"}}}],
+                "edges":[{"source":"11","target":"13"}]}}}}"#;
+        let r: StartRequest = serde_json::from_str(s).unwrap();
+        let shares: Vec<(&str, u64)> = r.r.ssd_shares().collect();
+        assert_eq!(shares, [("/cluster0/rack1/ssd4", 100), ("/cluster0/rack1/ssd5", 100)]);
+        let plain: StartRequest = serde_json::from_str(r#"{"id":1,"jobspec":{},"R":{}}"#).unwrap();
+        assert_eq!(plain.r.ssd_shares().count(), 0);
     }
 
     #[test]

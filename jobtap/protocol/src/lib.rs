@@ -10,6 +10,7 @@
 //! is a compile error on the other, not a silent hang at run time.
 
 pub mod exec;
+pub mod job_info;
 pub mod jobtap;
 pub mod module;
 pub mod sched;
