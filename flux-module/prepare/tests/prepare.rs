@@ -42,8 +42,9 @@ fn a_good_config_lays_out_the_run_directory() {
         text(&out.stdout),
         format!(
             "jobs=11\nfirst_submit=1546300800.000000\nnnodes=30\ncores_per_node=16\ngpus_per_node=0\n\
-             faketime=true\nfaketime_start_lead=30\nfaketime_file={}\nstep_timeout=60\n",
-            run.join("faketime").display()
+             faketime=true\nfaketime_start_lead=30\nfaketime_file={}\nstep_timeout=60\ntrace={}\n",
+            run.join("faketime").display(),
+            fixtures().join("10-backfill.csv").display()
         )
     );
     let stderr = text(&out.stderr);
