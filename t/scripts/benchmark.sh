@@ -14,12 +14,16 @@
 # whole nodes). Besides the wall time, each row gives the broker's CPU seconds (all of the
 # instance's threads, from /usr/bin/time: steadier than wall time on a busy machine), the
 # scheduler probes (and how many only confirmed a continuation pass) with their mean time,
-# and the run directory's size.
+# and the run directory's size. The last two columns compare the replay's jobs/s with raw
+# Flux in the same run: N test-exec jobs (no process runs) submitted at once to a fresh
+# one-node instance with the same Fluxion, and drained; that instance's default resource
+# graph is small and its jobs take one core, so it is an upper bound.
 #
 # usage: t/scripts/benchmark.sh [--jobs 1000,10000] [--policy fcfs] [--no-faketime] [--keep DIR]
 #            [--trace FILE] [--nodes 256] [--cores-per-node 16] [--procs-per-node 1] [--seed 1]
 #            [--whole-node-graph]
 set -euo pipefail
+FLUX_PREFIX=${FLUX_PREFIX:-/opt/flux}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 run=${FLUX_FICTION_RUN:-$repo/build/flux-fiction-run}
@@ -64,8 +68,16 @@ fi
 model_format=()
 case "$trace" in *.swf | *.swf.gz) model_format=(--format swf) ;; esac
 
-echo "| jobs | policy | wall s | CPU s | jobs/s | ms/job | steps | probes (confirming) | mean probe ms | sim speed-up | broker peak RSS MiB | run dir MiB | FCFS model agreement |"
-echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+# raw_jobs_per_second N: N test-exec jobs through a fresh instance, submitted at once and drained.
+raw_jobs_per_second() {
+    "$FLUX_PREFIX/bin/flux" start sh -c '
+        t0=$(date +%s.%N)
+        flux submit --cc=1-"$1" --quiet --setattr=system.exec.test.run_duration=0.001s true >/dev/null &&
+            flux queue drain && echo "$1 $t0 $(date +%s.%N)"' raw "$1" | awk '{ printf "%.0f", $1 / ($3 - $2) }'
+}
+
+echo "| jobs | policy | wall s | CPU s | jobs/s | ms/job | steps | probes (confirming) | mean probe ms | sim speed-up | broker peak RSS MiB | run dir MiB | FCFS model agreement | raw Flux jobs/s | % of raw |"
+echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"
 for n in ${jobs//,/ }; do
     cfg=$work/l$n-$policy.toml
     printf '{"sched-fluxion-qmanager": {"queue-policy": "%s"}}\n' "$policy" >"$work/$policy.json"
@@ -92,8 +104,9 @@ EOT
             --procs-per-node "$ppn" --max-jobs "$n" --policy fcfs \
             --compare "$dir/output/job_transitions.csv" --min-agreement 0 | tail -1 | sed 's/agreement: //')
     fi
-    jq -r --arg n "$n" --arg p "$policy" --arg a "$agreement" --arg cpu "$cpu" --arg mib "$mib" \
+    raw=$(raw_jobs_per_second "$n")
+    jq -r --arg n "$n" --arg p "$policy" --arg a "$agreement" --arg cpu "$cpu" --arg mib "$mib" --arg raw "$raw" \
         '(.probes.by_pending | map(.total_ms) | add // 0) as $ms |
-        "| \($n) | \($p) | \(.wall_seconds*100|round/100) | \($cpu) | \(($n|tonumber)/.wall_seconds|round) | \(.wall_seconds*1000/($n|tonumber)*100|round/100) | \(.steps) | \(.probes.count) (\(.probes.confirming)) | \(if .probes.count > 0 then $ms/.probes.count*100|round/100 else 0 end) | \(.speedup|round) | \((.broker_peak_rss_kb // 0)/1024|round) | \($mib) | \($a) |"' \
+        "| \($n) | \($p) | \(.wall_seconds*100|round/100) | \($cpu) | \(($n|tonumber)/.wall_seconds|round) | \(.wall_seconds*1000/($n|tonumber)*100|round/100) | \(.steps) | \(.probes.count) (\(.probes.confirming)) | \(if .probes.count > 0 then $ms/.probes.count*100|round/100 else 0 end) | \(.speedup|round) | \((.broker_peak_rss_kb // 0)/1024|round) | \($mib) | \($a) | \($raw) | \(($n|tonumber)/.wall_seconds/($raw|tonumber)*100|round) |"' \
         "$dir/output/summary.json"
 done
