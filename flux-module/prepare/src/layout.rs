@@ -38,7 +38,8 @@ struct InputCopy {
 /// Lays out the run directory and returns its absolute path.
 pub fn create(cfg: &Config, run_dir: &Path) -> Result<PathBuf, PrepareError> {
     let run_dir = std::path::absolute(run_dir).map_err(PrepareError::io(run_dir, "resolve the run directory"))?;
-    let r = resource_r(cfg)?;
+    let mut r_json = resource_r(cfg)?;
+    r_json.push('\n');
     let r_path = run_dir.join(R_FILE);
     let flux_toml = broker_config(cfg, &r_path)?;
 
@@ -71,8 +72,6 @@ pub fn create(cfg: &Config, run_dir: &Path) -> Result<PathBuf, PrepareError> {
     for InputCopy { source, copy } in &copies {
         fs::copy(source, run_dir.join(copy)).map_err(PrepareError::io(source, "copy into the run directory"))?;
     }
-    let mut r_json = serde_json::to_string(&r).expect("a JSON value always serializes");
-    r_json.push('\n');
     write(&r_path, &r_json)?;
     write(&run_dir.join(BROKER_CONFIG), &flux_toml)?;
     write(&run_dir.join(CONFIG), &config_toml)?;

@@ -12,12 +12,13 @@ mod settings;
 
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
 use serde_json::Value;
 
-use crate::json_file::read_json;
+use crate::json_file::{read_json, read_json_as};
 use crate::system::inference::{GraphFacts, infer};
-use crate::system::jgf::{Graph, normalize_legacy_ssd_status};
-use crate::system::rack_graph::rack_graph;
+use crate::system::jgf::{Graph, JgfGraph};
+use crate::system::rack_graph::rack_layout;
 use crate::system::{NodeShape, RackKeys, StorageLayout, SystemSpec, rv1};
 use crate::time::SimTime;
 use crate::trace::TraceFormat;
@@ -149,13 +150,7 @@ impl Config {
                 let problem = "the resource file describes the system and its storage: remove the rabbit_* keys";
                 return Err(settings.error("rabbit_nodes_per_rack", problem));
             }
-            (Some(keys), _) => {
-                // The layout is read back from the graph the instance will get, so the
-                // two cannot disagree.
-                let graph = rack_graph(&system, &keys);
-                let facts = Graph::parse(&graph["graph"]).and_then(|g| infer(&g)).expect("a rack graph is well formed");
-                (ResourceSource::Racks(keys), NodeShape::default(), facts.storage)
-            }
+            (Some(keys), _) => (ResourceSource::Racks(keys), NodeShape::default(), Some(rack_layout(&system, &keys))),
             (None, Some(facts)) => (source, facts.node_shape, facts.storage),
             (None, None) => (source, NodeShape::default(), None),
         };
@@ -265,6 +260,21 @@ struct ResolvedResource {
     graph: Option<GraphFacts>,
 }
 
+/// A resource file: an RV1 R (perhaps with a graph under `scheduling`) or a JGF graph.
+/// Its graph is read typed, not as a JSON tree (see [`JgfGraph`]).
+#[derive(Deserialize)]
+struct ResourceFile {
+    version: Option<Value>,
+    execution: Option<Value>,
+    scheduling: Option<SchedulingSection>,
+    graph: Option<JgfGraph>,
+}
+
+#[derive(Deserialize)]
+struct SchedulingSection {
+    graph: Option<JgfGraph>,
+}
+
 /// Reads the resource file, if any, and its graph. A graph whose SSDs are all marked
 /// down gets a warning: `resource_r` installs them up.
 fn resolve_resource(settings: &Settings, warnings: &mut Vec<String>) -> Result<ResolvedResource, ConfigError> {
@@ -274,13 +284,14 @@ fn resolve_resource(settings: &Settings, warnings: &mut Vec<String>) -> Result<R
         (Some(path), None) => ("resource_file", path),
         (None, Some(path)) => ("resource_R", path),
     };
-    let value = read_json(path).map_err(|e| settings.error(key, e.to_string()))?;
+    let file: ResourceFile = read_json_as(path).map_err(|e| settings.error(key, e.to_string()))?;
     let file_error = |problem: String| settings.error(key, format!("{}: {problem}", path.display()));
-    let (source, rv1_shape, graph) = if rv1::is_rv1(&value) {
-        let shape = rv1::node_shape(&value).map_err(file_error)?;
-        (ResourceSource::Rv1(path.to_path_buf()), Some(shape), value.pointer("/scheduling/graph"))
-    } else if key == "resource_file" && value.get("graph").is_some() {
-        (ResourceSource::Jgf(path.to_path_buf()), None, value.get("graph"))
+    let rv1 = serde_json::json!({"version": file.version, "execution": file.execution});
+    let (source, rv1_shape, graph) = if rv1::is_rv1(&rv1) {
+        let shape = rv1::node_shape(&rv1).map_err(file_error)?;
+        (ResourceSource::Rv1(path.to_path_buf()), Some(shape), file.scheduling.and_then(|s| s.graph))
+    } else if key == "resource_file" && file.graph.is_some() {
+        (ResourceSource::Jgf(path.to_path_buf()), None, file.graph)
     } else {
         let expected = if key == "resource_R" {
             "an RV1 R object (version 1 with execution.R_lite)"
@@ -291,15 +302,16 @@ fn resolve_resource(settings: &Settings, warnings: &mut Vec<String>) -> Result<R
     };
     let graph = match graph {
         None => None,
-        Some(graph) => {
-            let legacy = normalize_legacy_ssd_status(&mut graph.clone());
+        Some(jgf) => {
+            let graph = Graph::from_jgf(jgf).map_err(|e| file_error(format!("resource graph: {e}")))?;
+            let legacy = graph.legacy_down_ssds();
             if legacy > 0 {
                 warnings.push(format!(
                     "{}: normalized {legacy} legacy SSD status values from 1 (down) to 0 (up) for Fluxion",
                     path.display()
                 ));
             }
-            Some(Graph::parse(graph).and_then(|g| infer(&g)).map_err(|e| file_error(format!("resource graph: {e}")))?)
+            Some(infer(&graph).map_err(|e| file_error(format!("resource graph: {e}")))?)
         }
     };
     Ok(ResolvedResource { source, rv1_shape, graph })
@@ -478,7 +490,7 @@ mod tests {
     /// A JGF file of 2 racks, each with 1 node of 4 cores and 2 shares of 10 GiB.
     fn small_jgf(ssd_status: Option<i64>) -> String {
         let system = SystemSpec { nnodes: 2, cores_per_node: 4, gpus_per_node: 0 };
-        let mut jgf = rack_graph(&system, &RackKeys { nodes_per_rack: 1, shares_per_rack: 2, share_gib: 10 });
+        let mut jgf = serde_json::to_value(rack_graph(&system, &RackKeys { nodes_per_rack: 1, shares_per_rack: 2, share_gib: 10 })).unwrap();
         for vertex in jgf["graph"]["nodes"].as_array_mut().unwrap() {
             if let (Some(status), "ssd") = (ssd_status, vertex["metadata"]["type"].as_str().unwrap()) {
                 vertex["metadata"]["status"] = status.into();

@@ -33,6 +33,8 @@ pub(crate) struct Vertex {
     pub unit: Option<String>,
     /// `metadata.paths.containment`, e.g. `/cluster0/rack1/node3`.
     pub path: String,
+    /// `metadata.status`: 0 up, 1 down.
+    pub status: Option<i64>,
 }
 
 /// A resource graph: vertices in file order and each one's containment children.
@@ -42,8 +44,10 @@ pub(crate) struct Graph {
     children: Vec<Vec<usize>>,
 }
 
+/// A JGF `graph` object as written, read straight from a file: a Tuolumne-size graph
+/// has over 100,000 vertices, which as a JSON tree would take the better part of a gigabyte.
 #[derive(Deserialize)]
-struct JgfGraph {
+pub(crate) struct JgfGraph {
     nodes: Vec<JgfVertex>,
     #[serde(default)]
     edges: Vec<JgfEdge>,
@@ -65,6 +69,7 @@ struct JgfMetadata {
     rank: Option<i64>,
     size: Option<Value>,
     unit: Option<String>,
+    status: Option<i64>,
     paths: HashMap<String, String>,
 }
 
@@ -84,7 +89,10 @@ struct JgfEdgeMetadata {
 impl Graph {
     /// Reads a JGF `graph` object (`{"nodes": [...], "edges": [...]}`).
     pub(crate) fn parse(graph: &Value) -> Result<Graph, String> {
-        let jgf = JgfGraph::deserialize(graph).map_err(|e| format!("not a JGF graph: {e}"))?;
+        Graph::from_jgf(JgfGraph::deserialize(graph).map_err(|e| format!("not a JGF graph: {e}"))?)
+    }
+
+    pub(crate) fn from_jgf(jgf: JgfGraph) -> Result<Graph, String> {
         let mut index = HashMap::with_capacity(jgf.nodes.len());
         let mut vertices = Vec::with_capacity(jgf.nodes.len());
         for vertex in jgf.nodes {
@@ -108,6 +116,7 @@ impl Graph {
                 size: m.size,
                 unit: m.unit,
                 path,
+                status: m.status,
             });
         }
         let mut children = vec![Vec::new(); vertices.len()];
@@ -150,24 +159,24 @@ impl Graph {
     }
 }
 
-/// Graphs written by an older tool mark every SSD down (`status` 1), which would leave
-/// Fluxion no storage to give; when *all* SSD vertices of `graph` say 1, they are set to 0
-/// (up). Returns how many were changed. A graph with some SSDs up and some down is taken
-/// as meant.
-pub(crate) fn normalize_legacy_ssd_status(graph: &mut Value) -> usize {
-    let Some(nodes) = graph.get_mut("nodes").and_then(Value::as_array_mut) else { return 0 };
-    let mut ssds: Vec<&mut Value> = nodes
-        .iter_mut()
-        .filter_map(|vertex| vertex.get_mut("metadata"))
-        .filter(|metadata| metadata.get("type").and_then(Value::as_str) == Some(super::inference::SSD))
-        .collect();
-    if ssds.is_empty() || !ssds.iter().all(|m| m.get("status").and_then(Value::as_i64) == Some(1)) {
-        return 0;
+impl Graph {
+    /// Graphs written by an older tool mark every SSD down (`status` 1), which would leave
+    /// Fluxion no storage to give: when *all* SSD vertices say 1, how many there are (they
+    /// are installed up, see [`bring_ssds_up`]), else 0. A graph with some SSDs up and some
+    /// down is taken as meant.
+    pub(crate) fn legacy_down_ssds(&self) -> usize {
+        let ssds: Vec<&Vertex> = self.vertices.iter().filter(|v| v.kind == super::inference::SSD).collect();
+        if ssds.iter().all(|v| v.status == Some(1)) { ssds.len() } else { 0 }
     }
-    for metadata in &mut ssds {
-        metadata["status"] = 0.into();
+}
+
+/// Sets every SSD vertex of the JGF `graph` object up (`status` 0).
+pub(crate) fn bring_ssds_up(graph: &mut Value) {
+    let Some(nodes) = graph.get_mut("nodes").and_then(Value::as_array_mut) else { return };
+    let metadata = nodes.iter_mut().filter_map(|vertex| vertex.get_mut("metadata"));
+    for m in metadata.filter(|m| m.get("type").and_then(Value::as_str) == Some(super::inference::SSD)) {
+        m["status"] = 0.into();
     }
-    ssds.len()
 }
 
 #[cfg(test)]
@@ -200,14 +209,15 @@ mod tests {
 
     #[test]
     fn legacy_ssd_status_is_normalized_only_when_every_ssd_is_down() {
-        let ssd = |status: i64| json!({"id": "s", "metadata": {"type": "ssd", "status": status, "paths": {}}});
-        let mut legacy = json!({"nodes": [ssd(1), ssd(1), vertex("n", "node", "/n")]});
-        assert_eq!(normalize_legacy_ssd_status(&mut legacy), 2);
+        let ssd = |id: &str, status: i64| json!({"id": id, "metadata": {"type": "ssd", "status": status, "paths": {"containment": id}}});
+        let mut legacy = json!({"nodes": [ssd("a", 1), ssd("b", 1), vertex("n", "node", "/n")]});
+        assert_eq!(Graph::parse(&legacy).unwrap().legacy_down_ssds(), 2);
+        bring_ssds_up(&mut legacy);
         assert_eq!(legacy["nodes"][1]["metadata"]["status"], 0);
-        assert_eq!(normalize_legacy_ssd_status(&mut legacy), 0, "already up");
-        let mut mixed = json!({"nodes": [ssd(1), ssd(0)]});
-        assert_eq!(normalize_legacy_ssd_status(&mut mixed), 0);
-        assert_eq!(mixed["nodes"][0]["metadata"]["status"], 1);
+        assert!(legacy["nodes"][2]["metadata"].get("status").is_none(), "only ssds");
+        assert_eq!(Graph::parse(&legacy).unwrap().legacy_down_ssds(), 0, "already up");
+        let mixed = json!({"nodes": [ssd("a", 1), ssd("b", 0)]});
+        assert_eq!(Graph::parse(&mixed).unwrap().legacy_down_ssds(), 0);
     }
 
     #[test]

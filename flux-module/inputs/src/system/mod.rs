@@ -17,6 +17,7 @@ mod storage;
 use std::fmt;
 use std::path::PathBuf;
 
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::{Config, ResourceSource};
@@ -70,24 +71,32 @@ pub enum SystemError {
     FluxConfig { path: PathBuf, key: String, problem: String },
 }
 
-/// The RV1 `R` the instance's resource module is given. Fluxion schedules on the graph
-/// under its `scheduling` key when there is one (as flux-core attaches a
+/// The RV1 `R` the instance's resource module is given, as JSON text. Fluxion schedules
+/// on the graph under its `scheduling` key when there is one (as flux-core attaches a
 /// `resource.scheduling` file), and on `R_lite` otherwise.
 ///
 /// * no resource file: synthesized from `nnodes`, `ncpus`, `ngpus`;
-/// * racks with storage (`rabbit_*` keys): the synthetic R with the rack graph attached;
+/// * racks with storage (`rabbit_*` keys): the synthetic R with the rack graph attached,
+///   written straight from typed data (see [`rack_graph::JgfDocument`]);
 /// * an RV1 file: the file as it is;
 /// * a JGF file: the whole file attached to an R whose `R_lite` lists the graph's nodes.
 ///
 /// A graph whose SSDs are all marked down by an older tool gets them up
-/// (see [`jgf::normalize_legacy_ssd_status`]; `Config::load` warns about it).
-pub fn resource_r(cfg: &Config) -> Result<Value, SystemError> {
+/// (see [`jgf::Graph::legacy_down_ssds`]; `Config::load` warns about it).
+pub fn resource_r(cfg: &Config) -> Result<String, SystemError> {
     let mut r = match &cfg.resource {
         ResourceSource::Synthetic => rv1::synthetic(&cfg.scheduler_system()),
         ResourceSource::Racks(keys) => {
-            let mut r = rv1::synthetic(&cfg.system);
-            r["scheduling"] = rack_graph::rack_graph(&cfg.system, keys);
-            r
+            /// The synthetic R's keys, then `scheduling`.
+            #[derive(Serialize)]
+            struct WithGraph<'a> {
+                #[serde(flatten)]
+                r: &'a Value,
+                scheduling: rack_graph::JgfDocument,
+            }
+            let r = rv1::synthetic(&cfg.system);
+            let with_graph = WithGraph { r: &r, scheduling: rack_graph::rack_graph(&cfg.system, keys) };
+            return Ok(serde_json::to_string(&with_graph).expect("an R of plain numbers and strings serializes"));
         }
         ResourceSource::Rv1(path) => {
             let r = read_json(path)?;
@@ -106,9 +115,13 @@ pub fn resource_r(cfg: &Config) -> Result<Value, SystemError> {
         }
     };
     if let Some(graph) = r.pointer_mut("/scheduling/graph") {
-        jgf::normalize_legacy_ssd_status(graph);
+        let path = cfg.resource.path().expect("only a resource file has a graph here");
+        let parsed = jgf::Graph::parse(graph).map_err(|problem| SystemError::Graph { path: path.to_path_buf(), problem })?;
+        if parsed.legacy_down_ssds() > 0 {
+            jgf::bring_ssds_up(graph);
+        }
     }
-    Ok(r)
+    Ok(serde_json::to_string(&r).expect("a JSON value always serializes"))
 }
 
 #[cfg(test)]
@@ -119,22 +132,27 @@ mod tests {
     use serde_json::json;
     use std::path::Path;
 
+    /// The R of `cfg`, parsed.
+    fn r_of(cfg: &Config) -> Value {
+        serde_json::from_str(&resource_r(cfg).unwrap()).unwrap()
+    }
+
     #[test]
     fn synthetic_and_file_backed_r() {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = config_for(&dir.path().join("t.csv"), TraceFormat::Sacct, SMALL);
-        assert_eq!(resource_r(&cfg).unwrap()["execution"]["R_lite"][0]["rank"], "0-3");
+        assert_eq!(r_of(&cfg)["execution"]["R_lite"][0]["rank"], "0-3");
         cfg.whole_node_graph = true;
-        let coarse = resource_r(&cfg).unwrap();
+        let coarse = r_of(&cfg);
         assert_eq!(coarse["execution"]["R_lite"][0]["rank"], "0-3");
         assert_eq!(coarse["execution"]["R_lite"][0]["children"], json!({"core": "0"}));
         cfg.whole_node_graph = false;
 
         let keys = RackKeys { nodes_per_rack: 2, shares_per_rack: 3, share_gib: 100 };
         cfg.resource = ResourceSource::Racks(keys);
-        let r = resource_r(&cfg).unwrap();
+        let r = r_of(&cfg);
         assert_eq!(r["execution"], rv1::synthetic(&cfg.system)["execution"]);
-        assert_eq!(r["scheduling"], rack_graph::rack_graph(&cfg.system, &keys));
+        assert_eq!(r["scheduling"], serde_json::to_value(rack_graph::rack_graph(&cfg.system, &keys)).unwrap());
 
         // A JGF file: R_lite lists its nodes; SSDs all marked down come up.
         let mut jgf = r["scheduling"].clone();
@@ -144,7 +162,7 @@ mod tests {
         let graph = dir.path().join("g.json");
         std::fs::write(&graph, jgf.to_string()).unwrap();
         cfg.resource = ResourceSource::Jgf(graph);
-        let r = resource_r(&cfg).unwrap();
+        let r = r_of(&cfg);
         assert_eq!(r["execution"]["R_lite"], json!([{"rank": "0-3", "children": {"core": "0-15"}}]));
         assert_eq!(r["execution"]["nodelist"], json!(["node0", "node1", "node2", "node3"]));
         let status = |kind: &str| {
@@ -157,7 +175,7 @@ mod tests {
         let text = r#"{"version": 1, "execution": {"R_lite": [{"rank": "0", "children": {"core": "0-3"}}]}, "extra": 1}"#;
         std::fs::write(&rv1, text).unwrap();
         cfg.resource = ResourceSource::Rv1(rv1);
-        assert_eq!(resource_r(&cfg).unwrap(), serde_json::from_str::<Value>(text).unwrap());
+        assert_eq!(r_of(&cfg), serde_json::from_str::<Value>(text).unwrap());
 
         cfg.resource = ResourceSource::Rv1(Path::new("/nonexistent/R.json").into());
         assert!(resource_r(&cfg).unwrap_err().to_string().starts_with("/nonexistent/R.json: cannot read"));
@@ -200,7 +218,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = config_for(&dir.path().join("t.csv"), TraceFormat::Sacct, SMALL);
         let keys = RackKeys { nodes_per_rack: 2, shares_per_rack: 3, share_gib: 100 };
-        let graph = jgf::Graph::parse(&rack_graph::rack_graph(&cfg.system, &keys)["graph"]).unwrap();
+        let graph = jgf::Graph::parse(&serde_json::to_value(rack_graph::rack_graph(&cfg.system, &keys)).unwrap()["graph"]).unwrap();
         cfg.storage = inference::infer(&graph).unwrap().storage;
         let text = broker_config(&cfg, Path::new("/r.json")).unwrap();
         assert!(text.contains("[sched-fluxion-resource]\nmatch-format = \"rv1\"\n"), "{text}");
