@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, ValueEnum};
 
+use crate::random::Random;
 use crate::time_limit::TimeLimitRule;
 use crate::uniform::UniformModel;
 
@@ -72,6 +73,15 @@ pub struct Args {
     /// follows the UTC time of day from there.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_START_EPOCH)]
     pub start_epoch: u32,
+
+    /// Rabbit storage: each job asks for a uniform whole number of GiB in MIN-MAX (CSV
+    /// only: the trace gets a RabbitGiB column; SWF has no storage field).
+    #[arg(long, value_name = "MIN-MAX", value_parser = StorageRequests::parse_range)]
+    pub storage_gib: Option<(u64, u64)>,
+
+    /// With --storage-gib: the share of jobs that ask for storage, 0 to 1 [default: 1].
+    #[arg(long, value_name = "F", requires = "storage_gib")]
+    pub storage_share: Option<f64>,
 
     /// Print the trace's moments (sizes, run times, arrivals, offered load): on standard
     /// output, or on standard error when the trace goes there.
@@ -144,6 +154,34 @@ pub struct Plan {
     /// The trace and its format; `None` with `--stats` alone.
     pub output: Option<(Destination, TraceFormat)>,
     pub stats: bool,
+    pub storage: Option<StorageRequests>,
+}
+
+/// Which jobs ask for rabbit storage, and how much.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StorageRequests {
+    pub min_gib: u64,
+    pub max_gib: u64,
+    pub share: f64,
+}
+
+impl StorageRequests {
+    fn parse_range(text: &str) -> Result<(u64, u64), String> {
+        let bad = || format!("expected MIN-MAX in whole GiB (such as 100-600), got '{text}'");
+        let (min, max) = text.split_once('-').ok_or_else(bad)?;
+        let (min, max) = (min.parse::<u64>().map_err(|_| bad())?, max.parse::<u64>().map_err(|_| bad())?);
+        if min == 0 || min > max {
+            return Err(format!("needs 1 <= MIN <= MAX, got '{text}'"));
+        }
+        Ok((min, max))
+    }
+
+    /// One job's request: with probability `share`, uniform in [min, max]; else none.
+    pub fn draw(&self, random: &mut Random) -> u64 {
+        let asks = random.unit() < self.share;
+        let gib = random.integer(self.min_gib, self.max_gib);
+        if asks { gib } else { 0 }
+    }
 }
 
 /// A bad option: which one and why.
@@ -205,6 +243,19 @@ impl Plan {
                 "SWF has no GPU field: write CSV (--format csv) for a machine with GPUs",
             ));
         }
+        let storage = match args.storage_gib {
+            None => None,
+            Some((min_gib, max_gib)) => {
+                let share = args.storage_share.unwrap_or(1.0);
+                if !(0.0..=1.0).contains(&share) {
+                    return Err(usage("--storage-share", format!("must be between 0 and 1, got {share}")));
+                }
+                if matches!(output, Some((_, TraceFormat::Swf))) {
+                    return Err(usage("--storage-gib", "SWF has no storage field: write CSV (--format csv)"));
+                }
+                Some(StorageRequests { min_gib, max_gib, share })
+            }
+        };
         Ok(Plan {
             model,
             jobs: args.jobs,
@@ -217,6 +268,7 @@ impl Plan {
             start_epoch: args.start_epoch,
             output,
             stats: args.stats,
+            storage,
         })
     }
 
@@ -243,6 +295,9 @@ impl Plan {
         }
         if let Some(load) = self.load {
             line += &format!(" --load {load}");
+        }
+        if let Some(s) = self.storage {
+            line += &format!(" --storage-gib {}-{} --storage-share {}", s.min_gib, s.max_gib, s.share);
         }
         line += &format!(" --time-limit {} --start-epoch {} --seed {}", self.time_limit, self.start_epoch, self.seed);
         line

@@ -21,8 +21,16 @@ impl Random {
     /// key, the rest zero. Spelt out rather than `seed_from_u64`, whose key expansion
     /// belongs to `rand_core` and is not part of this trace format's promise.
     pub fn seeded(seed: u64) -> Random {
+        Random::seeded_stream(seed, 0)
+    }
+
+    /// Another stream for the same seed: `stream`'s little-endian bytes as the key's next
+    /// eight. Draws for optional parts of a trace come from their own stream, so turning
+    /// them on leaves every other draw, and so the rest of the trace, unchanged.
+    pub fn seeded_stream(seed: u64, stream: u64) -> Random {
         let mut key = [0u8; 32];
         key[..8].copy_from_slice(&seed.to_le_bytes());
+        key[8..16].copy_from_slice(&stream.to_le_bytes());
         Random { stream: ChaCha8Rng::from_seed(key) }
     }
 

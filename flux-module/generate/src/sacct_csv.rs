@@ -1,6 +1,7 @@
 //! Writes a trace as sacct-style CSV, the columns Flux Fiction's sacct reader takes:
 //! `JobID,t_submit,elapsed_s,Timelimit,NNodes,NCPUS`, and `NGPUS` when nodes have
-//! GPUs; one row per job in submit order, after `#` comment lines.
+//! GPUs, and `RabbitGiB` with `--storage-gib`; one row per job in submit order, after `#`
+//! comment lines.
 //!
 //! `t_submit` is epoch seconds (the start epoch plus the submit offset), `elapsed_s`
 //! the run time in seconds, `Timelimit` as Slurm prints it (`HH:MM:SS`, or
@@ -18,7 +19,13 @@ pub fn write(out: &mut impl Write, plan: &Plan, jobs: &[Job]) -> io::Result<()> 
         writeln!(out, "# {line}")?;
     }
     let gpus = plan.gpus_per_node > 0;
-    writeln!(out, "JobID,t_submit,elapsed_s,Timelimit,NNodes,NCPUS{}", if gpus { ",NGPUS" } else { "" })?;
+    let storage = plan.storage.is_some();
+    writeln!(
+        out,
+        "JobID,t_submit,elapsed_s,Timelimit,NNodes,NCPUS{}{}",
+        if gpus { ",NGPUS" } else { "" },
+        if storage { ",RabbitGiB" } else { "" }
+    )?;
     for (index, job) in jobs.iter().enumerate() {
         let nodes = u64::from(job.nodes);
         write!(
@@ -32,6 +39,9 @@ pub fn write(out: &mut impl Write, plan: &Plan, jobs: &[Job]) -> io::Result<()> 
         )?;
         if gpus {
             write!(out, ",{}", nodes * u64::from(plan.gpus_per_node))?;
+        }
+        if storage {
+            write!(out, ",{}", job.storage_gib)?;
         }
         writeln!(out)?;
     }

@@ -81,7 +81,7 @@ mod tests {
 
     #[test]
     fn moments_of_a_small_trace() {
-        let job = |submit, runtime, nodes| Job { submit, runtime, nodes, time_limit: 3600 };
+        let job = |submit, runtime, nodes| Job { submit, runtime, nodes, time_limit: 3600, storage_gib: 0 };
         let jobs = [job(100, 10, 1), job(150, 30, 2), job(300, 20, 3)];
         let stats = TraceStats::of(&jobs, 4);
         assert_eq!((stats.jobs, stats.span), (3, 200));

@@ -19,7 +19,12 @@ pub struct Job {
     pub runtime: u64,
     pub nodes: u32,
     pub time_limit: u64,
+    /// Rabbit storage request in GiB (0: none).
+    pub storage_gib: u64,
 }
+
+/// The random stream storage requests are drawn from (see `Random::seeded_stream`).
+const STORAGE_STREAM: u64 = 1;
 
 /// The longest trace, in seconds (about 3,000 years): epoch plus offset stays far
 /// inside every reader's range (Flux Fiction keeps times in i64 microseconds).
@@ -93,6 +98,7 @@ pub fn generate(plan: &Plan) -> Result<Vec<Job>, UsageError> {
         };
         return Err(UsageError { option, problem: "the trace would span more than 3,000 years".to_string() });
     }
+    let mut storage_random = Random::seeded_stream(plan.seed, STORAGE_STREAM);
     Ok(drawn
         .iter()
         .map(|&(units, nodes, runtime)| Job {
@@ -100,6 +106,7 @@ pub fn generate(plan: &Plan) -> Result<Vec<Job>, UsageError> {
             runtime,
             nodes,
             time_limit: plan.time_limit.limit_for(runtime),
+            storage_gib: plan.storage.map_or(0, |s| s.draw(&mut storage_random)),
         })
         .collect())
 }

@@ -165,6 +165,23 @@ fn every_option_has_its_effect() {
 }
 
 #[test]
+fn storage_requests_are_drawn_apart_from_the_rest_of_the_trace() {
+    let plain = base_with(&[]);
+    let all = base_with(&["--storage-gib", "100-600"]);
+    let some = base_with(&["--storage-gib", "100-600", "--storage-share", "0.25"]);
+    for name in ["t_submit", "elapsed_s", "NNodes", "NCPUS"] {
+        assert_eq!(column(&plain, name), column(&all, name), "{name} changed with storage");
+        assert_eq!(column(&plain, name), column(&some, name), "{name} changed with storage");
+    }
+    let gib = column(&all, "RabbitGiB");
+    assert!(gib.iter().all(|g| (100..=600).contains(g)), "{gib:?}");
+    assert!(gib.iter().min() < Some(&200) && gib.iter().max() > Some(&500), "not spread: {gib:?}");
+    // A quarter of 200 jobs: 50 expected, sd about 6; 5 sd either way.
+    let asking = column(&some, "RabbitGiB").iter().filter(|&&g| g > 0).count();
+    assert!((20..=80).contains(&asking), "{asking} of 200 jobs ask for storage");
+}
+
+#[test]
 fn stats_describe_the_trace() {
     let output = run(&["--stats", "--jobs", "500", "--load", "0.8"]);
     assert!(output.status.success());
@@ -217,6 +234,11 @@ fn bad_options_are_usage_errors_naming_the_option() {
         (&["--max-runtime", "10", "--stats"], "--max-runtime: applies only to --model uniform"),
         (&["-o", "trace.txt"], "--format: cannot tell the format from \"trace.txt\""),
         (&["-o", "trace.swf", "--gpus-per-node", "2"], "--gpus-per-node: SWF has no GPU field"),
+        (&["-o", "trace.swf", "--storage-gib", "1-9"], "--storage-gib: SWF has no storage field"),
+        (&["--storage-gib", "9-1", "--stats"], "needs 1 <= MIN <= MAX, got '9-1'"),
+        (&["--storage-gib", "lots", "--stats"], "expected MIN-MAX in whole GiB"),
+        (&["--storage-gib", "1-9", "--storage-share", "1.5", "--stats"], "--storage-share: must be between 0 and 1"),
+        (&["--storage-share", "0.5", "--stats"], "--storage-gib <MIN-MAX>"),
         (&[], "--output: nothing to do"),
     ] {
         let output = run(args);

@@ -70,17 +70,21 @@ fn every_row_reads_back_as_written() {
             ["--model", model, "--jobs", "3000", "--nodes", "64", "--cores-per-node", "8", "--time-limit", limit];
         let (swf, csv) = (format!("{model}.swf"), format!("{model}.csv"));
         generate(dir.path(), &swf, &args);
-        generate(dir.path(), &csv, &[&args[..], &["--gpus-per-node", "2"]].concat());
+        let extra = ["--gpus-per-node", "2", "--storage-gib", "1-900", "--storage-share", "0.5"];
+        generate(dir.path(), &csv, &[&args[..], &extra].concat());
 
         let records = swf_records(&std::fs::read_to_string(dir.path().join(&swf)).unwrap(), 8);
         let from_swf = read(dir.path(), &swf, 64, 8, 0);
         check_against_records(&from_swf, &records);
         assert!(from_swf.iter().all(|job| job.cores_per_node == 8 && job.gpus_per_node == 0));
 
-        // The CSV holds the same jobs (GPUs aside): every field agrees with the SWF's.
+        // The CSV holds the same jobs (GPUs and storage aside): every field agrees with the SWF's.
         let from_csv = read(dir.path(), &csv, 64, 8, 2);
         check_against_records(&from_csv, &records);
         assert!(from_csv.iter().all(|job| job.cores_per_node == 8 && job.gpus_per_node == 2));
+        let asking = from_csv.iter().filter(|job| job.storage_gib > 0).count();
+        assert!((1000..=2000).contains(&asking), "{asking} of 3000 jobs ask for storage");
+        assert!(from_csv.iter().all(|job| job.storage_gib <= 900));
         // Limits of a day or more are written D-HH:MM:SS, and read back.
         if model == "lublin" {
             assert!(records.iter().any(|&(_, _, _, limit)| limit >= 86_400));
