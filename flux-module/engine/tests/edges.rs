@@ -3,8 +3,11 @@
 
 use emu_protocol::JobId;
 use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
-use ff_engine::{Command, Engine, EngineSettings, ExecResponse, Now, ResourceCounts, RunOutcome};
-use ff_inputs::{RequestRules, SimDuration, SimTime, SystemSpec, TraceJob};
+use ff_engine::{Command, Engine, EngineSettings, ExecResponse, ResourceCounts, RunOutcome};
+use ff_inputs::{RequestRules, SimTime, SystemSpec};
+
+mod common;
+use common::{at, drain};
 
 fn settings() -> EngineSettings {
     EngineSettings {
@@ -12,29 +15,6 @@ fn settings() -> EngineSettings {
         step_timeout: 10.0,
         jobs_total: 1,
     }
-}
-
-fn one_job() -> Box<dyn Iterator<Item = Result<TraceJob, ff_inputs::TraceError>>> {
-    Box::new(std::iter::once(Ok(TraceJob {
-        trace_idx: 0,
-        line: 2,
-        trace_id: "1".into(),
-        submit: SimTime::from_secs(1000),
-        elapsed: SimDuration::from_secs(60),
-        time_limit: Some(SimDuration::from_secs(120)),
-        nnodes: 1,
-        cores_per_node: 4,
-        gpus_per_node: 0,
-        storage_gib: 0,
-    })))
-}
-
-fn at(mono: f64) -> Now {
-    Now { mono, real: 1.0e9 + mono }
-}
-
-fn drain(e: &mut Engine) -> Vec<Command> {
-    std::iter::from_fn(|| e.poll_command()).collect()
 }
 
 fn failure(cmds: &[Command]) -> Option<(String, String)> {
@@ -50,7 +30,7 @@ fn right_machine() -> ResourceCounts {
 
 #[test]
 fn a_scheduler_without_quiescent_is_refused_before_any_submission() {
-    let mut e = Engine::new(settings(), one_job()).unwrap();
+    let mut e = Engine::new(settings(), common::one_job(4, 0)).unwrap();
     e.start(at(0.0));
     e.handle_resources(Ok(right_machine()), at(0.1));
     e.handle_quiescent(Err("Unknown service method 'sched.quiescent'".into()), at(0.2));
@@ -63,7 +43,7 @@ fn a_scheduler_without_quiescent_is_refused_before_any_submission() {
 
 #[test]
 fn a_scheduler_managing_another_machine_is_refused() {
-    let mut e = Engine::new(settings(), one_job()).unwrap();
+    let mut e = Engine::new(settings(), common::one_job(4, 0)).unwrap();
     e.start(at(0.0));
     e.handle_resources(Ok(ResourceCounts { nodes: 1, cores: 2, gpus: 0 }), at(0.1));
     let (reason, _) = failure(&drain(&mut e)).expect("a failure");
@@ -72,7 +52,7 @@ fn a_scheduler_managing_another_machine_is_refused() {
 
 /// An engine past its start-up checks (at 0.2 s), with the first step's submission out.
 fn first_step() -> Engine {
-    let mut e = Engine::new(settings(), one_job()).unwrap();
+    let mut e = Engine::new(settings(), common::one_job(4, 0)).unwrap();
     e.start(at(0.0));
     e.handle_resources(Ok(right_machine()), at(0.1));
     e.handle_quiescent(Ok(QuiescentReply { status: 0, alloc_current: 0 }), at(0.2));

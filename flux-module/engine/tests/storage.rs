@@ -4,9 +4,12 @@
 use emu_protocol::JobId;
 use emu_protocol::jobtap::{JobResult, Transition, WatchedState};
 use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
-use ff_engine::{AllocatedShare, Allocation, Command, Engine, EngineSettings, Now, ResourceCounts, StepSample};
-use ff_inputs::{RequestRules, SimDuration, SimTime, StorageLayout, StorageParent, SystemSpec, TraceJob};
+use ff_engine::{AllocatedShare, Allocation, Command, Engine, EngineSettings, ResourceCounts, StepSample};
+use ff_inputs::{RequestRules, SimTime, StorageLayout, StorageParent, SystemSpec};
 use ff_report::{JobRecord, StorageGrant};
+
+mod common;
+use common::{at, drain};
 
 fn rack(r: u32) -> StorageParent {
     StorageParent { name: format!("rack{r}"), path: format!("/cluster0/rack{r}"), nodes: 2, share_gib: vec![100; 3] }
@@ -26,30 +29,6 @@ fn settings() -> EngineSettings {
     EngineSettings { requests, step_timeout: 10.0, jobs_total: 1 }
 }
 
-/// One job of 1 node and 150 GiB, submitted at 1000 s, running 60 s.
-fn storage_job() -> Box<dyn Iterator<Item = Result<TraceJob, ff_inputs::TraceError>>> {
-    Box::new(std::iter::once(Ok(TraceJob {
-        trace_idx: 0,
-        line: 2,
-        trace_id: "1".into(),
-        submit: SimTime::from_secs(1000),
-        elapsed: SimDuration::from_secs(60),
-        time_limit: Some(SimDuration::from_secs(120)),
-        nnodes: 1,
-        cores_per_node: 1,
-        gpus_per_node: 0,
-        storage_gib: 150,
-    })))
-}
-
-fn at(mono: f64) -> Now {
-    Now { mono, real: 1.0e9 + mono }
-}
-
-fn drain(e: &mut Engine) -> Vec<Command> {
-    std::iter::from_fn(|| e.poll_command()).collect()
-}
-
 fn transition(id: JobId, state: WatchedState) -> Transition {
     let result = (state == WatchedState::Inactive).then_some(JobResult::Completed);
     Transition { id, state, t: 0.0, result, exception: None }
@@ -57,7 +36,7 @@ fn transition(id: JobId, state: WatchedState) -> Transition {
 
 #[test]
 fn shares_are_held_per_rack_while_the_job_runs_and_recorded_when_it_ends() {
-    let mut e = Engine::new(settings(), storage_job()).unwrap();
+    let mut e = Engine::new(settings(), common::one_job(1, 150)).unwrap();
     e.start(at(0.0));
     e.handle_resources(Ok(ResourceCounts { nodes: 4, cores: 4, gpus: 0 }), at(0.1));
     e.handle_quiescent(Ok(QuiescentReply { status: 0, alloc_current: 0 }), at(0.2));
