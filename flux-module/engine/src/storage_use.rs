@@ -53,11 +53,7 @@ impl StorageUse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ff_inputs::StorageParent;
-
-    fn rack(r: u32) -> StorageParent {
-        StorageParent { name: format!("rack{r}"), path: format!("/cluster0/rack{r}"), nodes: 2, share_gib: vec![100; 3] }
-    }
+    use ff_inputs::{RackKeys, SystemSpec, rack_layout};
 
     fn share(path: &str) -> AllocatedShare {
         AllocatedShare { path: path.to_string(), gib: 100 }
@@ -65,14 +61,9 @@ mod tests {
 
     #[test]
     fn shares_are_summed_per_rack_and_held_until_released() {
-        let layout = StorageLayout {
-            parent_type: "rack".into(),
-            parents: vec![rack(0), rack(1)],
-            nodes_per_parent: 2,
-            shares_per_parent: 3,
-            share_gib: 100,
-            parent_gib: 300,
-        };
+        // 2 racks of 2 nodes and 3 shares of 100 GiB.
+        let system = SystemSpec { nnodes: 4, cores_per_node: 1, gpus_per_node: 0 };
+        let layout = rack_layout(&system, &RackKeys { nodes_per_rack: 2, shares_per_rack: 3, share_gib: 100 });
         let mut used = StorageUse::new(Some(layout));
         let grants = used.grants(&[share("/cluster0/rack1/ssd4"), share("/cluster0/rack1/ssd5"), share("/elsewhere/ssd9")]);
         assert_eq!(grants, [StorageGrant { parent: 1, gib: 200 }]);

@@ -5,27 +5,17 @@ use emu_protocol::JobId;
 use emu_protocol::jobtap::{JobResult, Transition, WatchedState};
 use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
 use ff_engine::{AllocatedShare, Allocation, Command, Engine, EngineSettings, ResourceCounts, StepSample};
-use ff_inputs::{RequestRules, SimTime, StorageLayout, StorageParent, SystemSpec};
+use ff_inputs::{RackKeys, RequestRules, SimTime, SystemSpec, rack_layout};
 use ff_report::{JobRecord, StorageGrant};
 
 mod common;
 use common::{at, drain};
 
-fn rack(r: u32) -> StorageParent {
-    StorageParent { name: format!("rack{r}"), path: format!("/cluster0/rack{r}"), nodes: 2, share_gib: vec![100; 3] }
-}
-
 /// 2 racks of 2 nodes (1 core each) and 3 shares of 100 GiB.
 fn settings() -> EngineSettings {
-    let mut requests = RequestRules::for_nodes(SystemSpec { nnodes: 4, cores_per_node: 1, gpus_per_node: 0 }, false);
-    requests.storage = Some(StorageLayout {
-        parent_type: "rack".into(),
-        parents: vec![rack(0), rack(1)],
-        nodes_per_parent: 2,
-        shares_per_parent: 3,
-        share_gib: 100,
-        parent_gib: 300,
-    });
+    let system = SystemSpec { nnodes: 4, cores_per_node: 1, gpus_per_node: 0 };
+    let mut requests = RequestRules::for_nodes(system, false);
+    requests.storage = Some(rack_layout(&system, &RackKeys { nodes_per_rack: 2, shares_per_rack: 3, share_gib: 100 }));
     EngineSettings { requests, step_timeout: 10.0, jobs_total: 1 }
 }
 

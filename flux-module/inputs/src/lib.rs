@@ -21,6 +21,6 @@ pub use jobspec::jobspec_json;
 pub use json_file::JsonFileError;
 pub use preflight::{PreflightError, TraceSummary, UnfitJob, UnfitJobs, preflight};
 pub use request::{JobRequest, RequestRules, StorageBundles};
-pub use system::{StorageLayout, StorageParent, SystemError, SystemSpec, broker_config, resource_r};
+pub use system::{RackKeys, StorageLayout, StorageParent, SystemError, SystemSpec, broker_config, rack_layout, resource_r};
 pub use time::{SimDuration, SimTime};
 pub use trace::{TraceError, TraceFormat, TraceJob, TraceReader, open_trace, time_origin};

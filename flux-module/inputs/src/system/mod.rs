@@ -25,7 +25,7 @@ use crate::json_file::{JsonFileError, read_json};
 
 pub use broker::broker_config;
 pub use node_shape::{NodeLevel, NodeShape};
-pub use rack_graph::RackKeys;
+pub use rack_graph::{RackKeys, rack_layout};
 pub use storage::{StorageLayout, StorageParent};
 
 /// A homogeneous system: how many nodes, and what each one holds.

@@ -50,7 +50,7 @@ fn vertex_name(kind: &str, id: impl std::fmt::Display) -> String {
 
 /// The storage layout of the rack graph, without building it (a Tuolumne-size graph has
 /// over 100,000 vertices); `rack_graph`'s test reads the same layout back from the graph.
-pub(crate) fn rack_layout(system: &SystemSpec, keys: &RackKeys) -> StorageLayout {
+pub fn rack_layout(system: &SystemSpec, keys: &RackKeys) -> StorageLayout {
     let parents: Vec<StorageParent> = racks(system, keys)
         .map(|rack| {
             let name = vertex_name("rack", rack.index);
