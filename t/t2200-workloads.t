@@ -5,7 +5,8 @@ flux-fiction-generate makes the traces (fixed seeds). A 2,000-job uniform trace 
 32 nodes x 1 core replayed under fcfs starts every job when t/scripts/sched-model.py
 says. A small trace replayed plain and gzip-compressed gives the same schedule, and
 the model reads the compressed one too; a truncated gzip trace is refused, naming the
-file. Every replay writes output/schedule.swf: its records agree, field by field, with
+file. With output_compression = "gzip", pernode.json.gz and eventlog.csv.gz hold what
+the plain files hold. Every replay writes output/schedule.swf: its records agree, field by field, with
 job_transitions.csv, and replaying a schedule.swf as a trace reproduces the schedule.'
 
 . "${SHARNESS_SH:-/usr/share/sharness/sharness.sh}"
@@ -122,11 +123,31 @@ test_expect_success 'small trace, plain: replay exits 0' '
 '
 test_expect_success GZIP 'small trace, gzip -k: the same schedule as plain' '
 	gzip -k small.csv &&
-	ff_experiment small-gz small.csv.gz 8 2 "$(ff_queue_policy easy)" &&
+	ff_experiment small-gz small.csv.gz 8 2 "$(ff_queue_policy easy)" "output_compression = \"gzip\"" &&
 	ff_replay small.gz small-gz &&
 	same_times small.plain small.gz &&
 	jq -e ".trace_file | endswith(\"/inputs/small.csv.gz\")" \
 		"$FF_RUNS/small.gz/output/summary.json" >/dev/null
+'
+# slices DIR: pernode.json[.gz] of a run as "trace_idx node start duration" lines, sorted.
+slices() {
+	for f in "$1/pernode.json" "$1/pernode.json.gz"; do test -f "$f" && zcat -f "$f"; done |
+	jq -r ".traceEvents[] | select(.ph == \"X\") | \"\(.args.trace_idx) \(.tid) \(.ts) \(.dur)\"" | sort
+}
+# events DIR: eventlog.csv[.gz] of a run as "name count" lines.
+events() {
+	for f in "$1/eventlog.csv" "$1/eventlog.csv.gz"; do test -f "$f" && zcat -f "$f"; done |
+	awk -F, "NR > 1 { n[\$2]++ } END { for (e in n) print e, n[e] }" | sort
+}
+test_expect_success GZIP 'output_compression = "gzip": pernode.json.gz and eventlog.csv.gz hold what the plain files hold' '
+	plain=$FF_RUNS/small.plain/output gz=$FF_RUNS/small.gz/output &&
+	test_path_is_missing "$gz/pernode.json" && test_path_is_missing "$gz/eventlog.csv" &&
+	test_path_is_missing "$plain/pernode.json.gz" &&
+	gzip -t "$gz/pernode.json.gz" "$gz/eventlog.csv.gz" &&
+	slices "$plain" >slices.plain && slices "$gz" >slices.gz &&
+	test -s slices.plain && test_cmp slices.plain slices.gz &&
+	events "$plain" >events.plain && events "$gz" >events.gz &&
+	grep -q "^clean " events.plain && test_cmp events.plain events.gz
 '
 test_expect_success GZIP,PYTHON3 'small trace, gzip: the node-aware model reads it and agrees' '
 	python3 "$MODEL" small.csv.gz --nodes 8 --policy easy --node-aware \

@@ -3,6 +3,7 @@
 //!
 //! * `job_transitions.csv`: one row per job (sorted by trace index at the end),
 //! * `pernode.json`: node occupancy (and storage per rack) as a Chrome/Perfetto trace,
+//!   both it and `eventlog.csv` gzip-compressed (`.gz`) when `output_compression` says so,
 //! * `utilization.csv` and `utilization.svg`: occupancy after every step,
 //! * `schedule.swf`: the schedule as a Standard Workload Format log (sorted at the end),
 //! * `eventlog.csv`: every job's eventlog entries, as emu-jobtap streams them (`eventlog=1`),
@@ -17,7 +18,8 @@ use ff_engine::{Progress, RunOutcome, StepSample};
 use ff_inputs::Config;
 use ff_report::{
     EventlogWriter, JobRecord, Occupancy, PerNodeTrace, ProbeTimes, RunFacts, StorageCapacity, SummaryAccumulator,
-    SwfHeader, SwfScheduleWriter, SystemCapacity, TransitionsWriter, UtilizationTimeline, write_report_html, write_summary,
+    StreamFile, SwfHeader, SwfScheduleWriter, SystemCapacity, TransitionsWriter, UtilizationTimeline, write_report_html,
+    write_summary,
 };
 
 pub struct Artifacts {
@@ -74,11 +76,13 @@ impl Artifacts {
             faketime,
             ..RunFacts::default()
         };
+        let gzip = cfg.output_compression.gzip(jobs_total);
+        let eventlog_path = StreamFile::path(&dir, "eventlog.csv", gzip);
         Ok(Artifacts {
             transitions: TransitionsWriter::create(dir.join("job_transitions.csv"), storage.as_ref())?,
             schedule: SwfScheduleWriter::create(dir.join("schedule.swf"), &schedule)?,
-            eventlog: eventlog.then(|| EventlogWriter::create(dir.join("eventlog.csv"))).transpose()?,
-            pernode: PerNodeTrace::create(dir.join("pernode.json"), storage.as_ref())?,
+            eventlog: eventlog.then(|| EventlogWriter::create(eventlog_path, gzip)).transpose()?,
+            pernode: PerNodeTrace::create(StreamFile::path(&dir, "pernode.json", gzip), gzip, storage.as_ref())?,
             timeline: UtilizationTimeline::create(dir.join("utilization.csv"), capacity)?,
             summary: SummaryAccumulator::new(capacity),
             facts,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::config::{Config, ResourceSource, SwfOptions};
+use crate::config::{Config, OutputCompression, ResourceSource, SwfOptions};
 use crate::system::SystemSpec;
 use crate::trace::TraceFormat;
 
@@ -28,6 +28,7 @@ pub(crate) fn config_for(path: &Path, format: TraceFormat, system: SystemSpec) -
         faketime: true,
         faketime_start_lead: 30.0,
         max_jobs: None,
+        output_compression: OutputCompression::Auto,
         warnings: Vec::new(),
     }
 }

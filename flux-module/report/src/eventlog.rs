@@ -7,23 +7,24 @@
 //! with `job_transitions.csv`; `timestamp` is the instance's clock (simulated time under
 //! faketime) in seconds; `context` is the entry's context object as JSON, `{}` when it has none.
 
-use std::fs::File;
 use std::io;
 use std::path::Path;
+
+use crate::StreamFile;
 
 /// Column names, in file order.
 pub const EVENTLOG_HEADER: [&str; 4] = ["jobid", "name", "timestamp", "context"];
 
 /// Streams `eventlog.csv` rows; see the module documentation.
 pub struct EventlogWriter {
-    csv: csv::Writer<File>,
+    csv: csv::Writer<StreamFile>,
     rows: u64,
 }
 
 impl EventlogWriter {
-    /// Creates (truncates) `path` and writes the header.
-    pub fn create(path: impl AsRef<Path>) -> io::Result<Self> {
-        let mut csv = csv::Writer::from_writer(File::create(path)?);
+    /// Creates (truncates) `path`, gzip-compressed if `gzip`, and writes the header.
+    pub fn create(path: impl AsRef<Path>, gzip: bool) -> io::Result<Self> {
+        let mut csv = csv::Writer::from_writer(StreamFile::create(path.as_ref(), gzip)?);
         csv.write_record(EVENTLOG_HEADER)?;
         csv.flush()?;
         Ok(EventlogWriter { csv, rows: 0 })
@@ -47,8 +48,8 @@ impl EventlogWriter {
         self.rows
     }
 
-    pub fn finish(mut self) -> io::Result<()> {
-        self.csv.flush()
+    pub fn finish(self) -> io::Result<()> {
+        self.csv.into_inner().map_err(csv::IntoInnerError::into_error)?.finish()
     }
 }
 
@@ -60,7 +61,7 @@ mod tests {
     fn rows_quote_the_context_and_default_it_to_an_empty_object() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("eventlog.csv");
-        let mut w = EventlogWriter::create(&path).unwrap();
+        let mut w = EventlogWriter::create(&path, false).unwrap();
         w.write(42, "submit", 1546300800.0, Some(r#"{"userid":1000,"urgency":16}"#)).unwrap();
         w.write(42, "clean", 1546300860.25, None).unwrap();
         w.flush().unwrap();

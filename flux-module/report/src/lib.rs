@@ -10,6 +10,7 @@
 //! * [`SwfScheduleWriter`]: `schedule.swf`, the schedule as a Standard Workload Format log
 //!   (streamed, sorted at the end),
 //! * [`EventlogWriter`]: `eventlog.csv`, every job's eventlog entries (streamed),
+//! * [`StreamFile`]: the streamed files that grow with every job, plain or gzip-compressed,
 //! * [`write_report_html`]: `report.html`, one self-contained page built from the others.
 //!
 //! Nothing here links Flux or knows engine types: simulated times are `i64` microseconds of epoch
@@ -23,6 +24,7 @@ mod probe_times;
 mod report_html;
 mod row_order;
 mod seconds;
+mod stream_file;
 mod summary;
 mod swf_schedule;
 mod timeline;
@@ -35,6 +37,7 @@ pub use pernode::PerNodeTrace;
 pub use probe_times::{ProbeBucket, ProbeTimes};
 pub use report_html::write_report_html;
 pub use seconds::{format_micros_as_seconds, micros_to_seconds};
+pub use stream_file::StreamFile;
 pub use summary::{
     BoundedSlowdown, MeanMax, RunFacts, SLOWDOWN_TAU_SECONDS, SUMMARY_VERSION, Summary,
     SummaryAccumulator, write_summary,

@@ -11,14 +11,13 @@
 //! parent (rack): the GiB given to running jobs there, as it changes from step to step.
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::json;
 
-use crate::{JobRecord, StorageCapacity};
+use crate::{JobRecord, StorageCapacity, StreamFile};
 
 /// The trace "process" of the nodes: the whole cluster.
 const CLUSTER_PID: u32 = 1;
@@ -27,7 +26,7 @@ const STORAGE_PID: u32 = 2;
 
 /// Streams `pernode.json`; see the module documentation.
 pub struct PerNodeTrace {
-    out: BufWriter<File>,
+    out: StreamFile,
     named_nodes: HashSet<u32>,
     /// Storage parent names, and the GiB in use under each as last written.
     storage: Vec<(String, Option<u64>)>,
@@ -56,9 +55,10 @@ struct OccupancyArgs<'a> {
 }
 
 impl PerNodeTrace {
-    /// Creates (truncates) `path` and opens the event list with the process metadata.
-    pub fn create(path: impl AsRef<Path>, storage: Option<&StorageCapacity>) -> io::Result<Self> {
-        let mut out = BufWriter::new(File::create(path)?);
+    /// Creates (truncates) `path`, gzip-compressed if `gzip`, and opens the event list with the
+    /// process metadata.
+    pub fn create(path: impl AsRef<Path>, gzip: bool, storage: Option<&StorageCapacity>) -> io::Result<Self> {
+        let mut out = StreamFile::create(path.as_ref(), gzip)?;
         out.write_all(b"{\"traceEvents\":[\n")?;
         let process_name = json!({
             "name": "process_name", "ph": "M", "pid": CLUSTER_PID, "args": {"name": "Cluster"}
@@ -135,10 +135,7 @@ impl PerNodeTrace {
     /// Closes the JSON document and flushes it.
     pub fn finish(mut self) -> io::Result<()> {
         self.out.write_all(b"\n],\"displayTimeUnit\":\"ms\"}\n")?;
-        self.out
-            .into_inner()
-            .map_err(io::IntoInnerError::into_error)?;
-        Ok(())
+        self.out.finish()
     }
 
     fn write_node_metadata(&mut self, node: u32) -> io::Result<()> {
@@ -171,7 +168,7 @@ mod tests {
     fn written_trace(jobs: &[JobRecord]) -> Value {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pernode.json");
-        let mut trace = PerNodeTrace::create(&path, None).unwrap();
+        let mut trace = PerNodeTrace::create(&path, false, None).unwrap();
         jobs.iter().for_each(|job| trace.write(job).unwrap());
         trace.finish().unwrap();
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
@@ -233,7 +230,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pernode.json");
         let storage = StorageCapacity { parent_type: "rack".into(), parents: vec![("rack0".into(), 300), ("rack1".into(), 300)] };
-        let mut trace = PerNodeTrace::create(&path, Some(&storage)).unwrap();
+        let mut trace = PerNodeTrace::create(&path, false, Some(&storage)).unwrap();
         trace.storage_sample(EPOCH_US, &[0, 0]).unwrap();
         trace.storage_sample(EPOCH_US + 10, &[200, 0]).unwrap();
         trace.storage_sample(EPOCH_US + 20, &[200, 100]).unwrap();

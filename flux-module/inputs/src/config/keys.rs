@@ -81,6 +81,7 @@ pub(crate) const KEYS: &[KeySpec] = &[
     read("resource_file", Path),
     read("resource_R", Path),
     read("output_dir", Path),
+    read("output_compression", Str),
     read("backend", Str),
     read("step_timeout", PositiveFloat),
     read("faketime", Bool),

@@ -50,6 +50,33 @@ impl ResourceSource {
     }
 }
 
+/// `output_compression`: whether the artifacts that grow with every job (`pernode.json`,
+/// `eventlog.csv`) are written gzip-compressed (as `pernode.json.gz`, `eventlog.csv.gz`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputCompression {
+    /// `"auto"` (default): compressed when the replay has more than [`Self::AUTO_GZIP_ABOVE_JOBS`] jobs.
+    Auto,
+    /// `"gzip"`: always compressed.
+    Gzip,
+    /// `"none"`: never compressed.
+    None,
+}
+
+impl OutputCompression {
+    /// Up to this many jobs the files stay plain (about 45 MB for 10,000 jobs of an archive log);
+    /// beyond, they would grow by about 5 KB per job.
+    pub const AUTO_GZIP_ABOVE_JOBS: u64 = 10_000;
+
+    /// Whether a replay of `jobs` jobs writes the growing artifacts compressed.
+    pub fn gzip(self, jobs: u64) -> bool {
+        match self {
+            OutputCompression::Auto => jobs > Self::AUTO_GZIP_ABOVE_JOBS,
+            OutputCompression::Gzip => true,
+            OutputCompression::None => false,
+        }
+    }
+}
+
 /// How SWF processors become nodes and SWF offsets become epoch times.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SwfOptions {
@@ -112,6 +139,7 @@ pub struct Config {
     pub faketime_start_lead: f64,
     /// `max_jobs` (optional): replay only the first N jobs of the trace.
     pub max_jobs: Option<u64>,
+    pub output_compression: OutputCompression,
     /// Keys accepted but ignored, and why; one line each, naming file, line and key.
     pub warnings: Vec<String>,
 }
@@ -205,6 +233,7 @@ impl Config {
             faketime: settings.bool("faketime").unwrap_or(true),
             faketime_start_lead: settings.float("faketime_start_lead").unwrap_or(DEFAULT_FAKETIME_START_LEAD),
             max_jobs: settings.int("max_jobs"),
+            output_compression: resolve_output_compression(&settings)?,
             warnings,
         })
     }
@@ -248,6 +277,18 @@ fn resolve_trace_format(settings: &Settings, job_traces: &Path) -> Result<TraceF
         "swf" => Ok(TraceFormat::Swf),
         "auto" => TraceFormat::detect(job_traces).map_err(|e| settings.error("job_traces", e.to_string())),
         other => Err(settings.error("trace_format", format!("expected \"auto\", \"sacct\" or \"swf\", found \"{other}\""))),
+    }
+}
+
+fn resolve_output_compression(settings: &Settings) -> Result<OutputCompression, ConfigError> {
+    match settings.str("output_compression").unwrap_or("auto") {
+        "auto" => Ok(OutputCompression::Auto),
+        "gzip" => Ok(OutputCompression::Gzip),
+        "none" => Ok(OutputCompression::None),
+        other => Err(settings.error(
+            "output_compression",
+            format!("expected \"auto\", \"gzip\" or \"none\", found \"{other}\""),
+        )),
     }
 }
 
@@ -427,6 +468,21 @@ mod tests {
         ]);
         let err = Config::load(&config).unwrap_err().to_string();
         assert!(err.contains("config.toml:3: whole_node_graph: needs the synthetic system"), "{err}");
+    }
+
+    #[test]
+    fn output_compression_defaults_to_gzip_only_past_ten_thousand_jobs() {
+        let load = |line: &str| {
+            let toml = format!("job_traces = \"t.csv\"\nnnodes = 2\nncpus = 16\n{line}");
+            let (_dir, config) = experiment(&[("config.toml", &toml), ("t.csv", TRACE)]);
+            Config::load(&config).map(|cfg| cfg.output_compression).map_err(|e| e.to_string())
+        };
+        let auto = load("").unwrap();
+        assert_eq!((auto.gzip(10_000), auto.gzip(10_001)), (false, true));
+        assert!(load("output_compression = \"gzip\"\n").unwrap().gzip(1));
+        assert!(!load("output_compression = \"none\"\n").unwrap().gzip(100_000));
+        let err = load("output_compression = \"zstd\"\n").unwrap_err();
+        assert!(err.contains("config.toml:4: output_compression: expected \"auto\", \"gzip\" or \"none\""), "{err}");
     }
 
     #[test]
