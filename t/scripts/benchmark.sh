@@ -17,7 +17,9 @@
 # and the run directory's size. The last two columns compare the replay's jobs/s with raw
 # Flux in the same run: N test-exec jobs (no process runs) submitted at once to a fresh
 # one-node instance with the same Fluxion, and drained; that instance's default resource
-# graph is small and its jobs take one core, so it is an upper bound.
+# graph is small and its jobs take one core, so it is an upper bound. After the table, the
+# wall and CPU seconds of each segment of 1,000 finished jobs (sampled every second), to
+# show whether the cost per job stays flat along the run.
 #
 # usage: t/scripts/benchmark.sh [--jobs 1000,10000] [--policy fcfs] [--no-faketime] [--keep DIR]
 #            [--trace FILE] [--nodes 256] [--cores-per-node 16] [--procs-per-node 1] [--seed 1]
@@ -76,6 +78,41 @@ raw_jobs_per_second() {
             flux queue drain && echo "$1 $t0 $(date +%s.%N)"' raw "$1" | awk '{ printf "%.0f", $1 / ($3 - $2) }'
 }
 
+# sample_segments PID RUNDIR: while PID runs, every second "epoch_seconds jobs_finished
+# broker_cpu_seconds" (the broker's CPU time covers every module, each a thread of it).
+sample_segments() {
+    local pid=$1 dir=$2 broker="" hz finished
+    hz=$(getconf CLK_TCK)
+    while kill -0 "$pid" 2>/dev/null; do
+        [ -n "$broker" ] || broker=$(pgrep -f "flux-broker.*$dir/" | head -1) || true
+        finished=$(jq -r '.progress.finished // 0' "$dir/status.json" 2>/dev/null) || finished=""
+        if [ -n "$broker" ] && [ -n "$finished" ]; then
+            awk -v t="$EPOCHREALTIME" -v f="$finished" -v hz="$hz" '{ print t, f, ($14 + $15) / hz }' \
+                "/proc/$broker/stat" 2>/dev/null || true
+        fi
+        sleep 1
+    done
+}
+
+# segment_costs SAMPLES: wall and CPU seconds of each 1,000 finished jobs, from the first
+# sample to the first one at or past each multiple of 1,000, and the last segment's cost
+# against the first's (a flat run is near 1).
+segment_costs() {
+    awk '
+        NR == 1 { t0 = $1; c0 = $3; next_k = 1000 }
+        $2 >= next_k && NR > 1 {
+            n++; wall[n] = $1 - t0; cpu[n] = $3 - c0; t0 = $1; c0 = $3
+            while ($2 >= next_k) next_k += 1000
+        }
+        END {
+            if (n == 0) { print "fewer than 1,000 jobs"; exit }
+            for (i = 1; i <= n; i++) printf "%s%.0f/%.0f", (i > 1 ? ", " : "wall/CPU s per 1,000 jobs: "), wall[i], cpu[i]
+            if (n > 1) printf "; last/first %.2fx wall, %.2fx CPU", wall[n] / wall[1], cpu[n] / cpu[1]
+            print ""
+        }' "$1"
+}
+
+segments=()
 echo "| jobs | policy | wall s | CPU s | jobs/s | ms/job | steps | probes (confirming) | mean probe ms | sim speed-up | broker peak RSS MiB | run dir MiB | FCFS model agreement | raw Flux jobs/s | % of raw |"
 echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"
 for n in ${jobs//,/ }; do
@@ -94,8 +131,10 @@ EOT
     dir=$work/run-$n-$policy
     rm -rf "$dir"
     /usr/bin/time -f "%U %S" -o "$work/cpu-$n" "$run" "$cfg" --run-dir "$dir" --quiet "${extra[@]}" \
-        >"$work/run-$n.log" 2>&1 || {
-        echo "replay of $n jobs failed; see $work/run-$n.log" >&2; keep=1; exit 1; }
+        >"$work/run-$n.log" 2>&1 &
+    sample_segments "$!" "$dir" >"$work/samples-$n"
+    wait "$!" || { echo "replay of $n jobs failed; see $work/run-$n.log" >&2; keep=1; exit 1; }
+    segments+=("$n jobs, $policy: $(segment_costs "$work/samples-$n")")
     cpu=$(awk '{ printf "%.1f", $1 + $2 }' "$work/cpu-$n")
     mib=$(du -sm "$dir" | cut -f1)
     agreement=-
@@ -110,3 +149,5 @@ EOT
         "| \($n) | \($p) | \(.wall_seconds*100|round/100) | \($cpu) | \(($n|tonumber)/.wall_seconds|round) | \(.wall_seconds*1000/($n|tonumber)*100|round/100) | \(.steps) | \(.probes.count) (\(.probes.confirming)) | \(if .probes.count > 0 then $ms/.probes.count*100|round/100 else 0 end) | \(.speedup|round) | \((.broker_peak_rss_kb // 0)/1024|round) | \($mib) | \($a) | \($raw) | \(($n|tonumber)/.wall_seconds/($raw|tonumber)*100|round) |"' \
         "$dir/output/summary.json"
 done
+echo
+for line in "${segments[@]}"; do echo "$line"; done
