@@ -18,10 +18,14 @@
 
 mod atomic_file;
 mod eventlog;
+mod histogram;
 mod job;
+mod job_digest;
+mod occupancy_grid;
 mod pernode;
 mod probe_times;
 mod report_html;
+mod report_text;
 mod row_order;
 mod seconds;
 mod stream_file;

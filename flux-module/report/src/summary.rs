@@ -192,8 +192,7 @@ impl SummaryAccumulator {
             let wait_seconds = micros_to_seconds(start - job.submit);
             let run_seconds = micros_to_seconds(run);
             self.turnaround.add(wait_seconds + run_seconds);
-            let slowdown = (wait_seconds + run_seconds) / run_seconds.max(SLOWDOWN_TAU_SECONDS);
-            self.slowdown.add(slowdown.max(1.0));
+            self.slowdown.add(bounded_slowdown(wait_seconds, run_seconds));
         }
     }
 
@@ -253,6 +252,12 @@ impl SummaryAccumulator {
             wall_seconds: facts.wall_seconds,
         }
     }
+}
+
+/// One job's bounded slowdown, `max(1, (wait + run) / max(run, tau))`, from its wait and run time in
+/// seconds: the summary's mean and max and the report's distribution are both built from it.
+pub(crate) fn bounded_slowdown(wait_seconds: f64, run_seconds: f64) -> f64 {
+    ((wait_seconds + run_seconds) / run_seconds.max(SLOWDOWN_TAU_SECONDS)).max(1.0)
 }
 
 /// Writes `summary.json` (sorted keys, indent 2, trailing newline), atomically.
