@@ -22,6 +22,7 @@ use flux_bindings::{Flux, FluxError, Future, FutureRef, Timer};
 use crate::artifacts::Artifacts;
 use crate::instance_clock::InstanceClock;
 use crate::exec_service::ExecService;
+use crate::job_dir_reaper::JobDirReaper;
 use crate::jobtap_stream::JobtapStream;
 use crate::probes::{self, Probes};
 
@@ -45,6 +46,7 @@ pub struct Replay {
     deadline: Option<Timer>,
     artifacts: Option<Artifacts>,
     clock: Option<InstanceClock>,
+    job_dirs: Option<JobDirReaper>,
     state: RunState,
     exit_code: Option<i32>,
     error: Option<String>,
@@ -101,6 +103,7 @@ impl ReplayHandle {
                 deadline: None,
                 artifacts: Some(artifacts),
                 clock,
+                job_dirs: None,
                 state: RunState::Running,
                 exit_code: None,
                 error: None,
@@ -110,6 +113,7 @@ impl ReplayHandle {
             let weak = Rc::downgrade(&inner);
             let mut r = inner.borrow_mut();
             r.exec = Some(ExecService::register(h, weak.clone(), cfg.storage.is_some())?);
+            r.job_dirs = Some(JobDirReaper::start(h)?);
             r.deadline = Some(Timer::new(h, 0.0, 0.0, move || {
                 with_replay(&weak, |r| {
                     let now = r.now();
@@ -299,6 +303,9 @@ impl Replay {
         let sent = self.h.job_submit(jobspec, URGENCY_DEFAULT, submit_flags::NOVALIDATE).and_then(|f| {
             then_on_replay(&f, self.weak.clone(), move |r, f| {
                 let result = f.job_submit_get_id().map(JobId).map_err(|e| e.to_string());
+                if let (Ok(id), Some(dirs)) = (&result, &r.job_dirs) {
+                    dirs.job_seen(id.0);
+                }
                 r.submits.remove(&trace_idx);
                 let now = r.now();
                 r.engine.handle_submitted(trace_idx, result, now);
@@ -331,11 +338,12 @@ impl Replay {
         match &outcome {
             RunOutcome::Replayed { exit_code } => tracing::info!(
                 "replay done: {} jobs in {} steps, {wall:.2} s wall clock, exit code {exit_code}; \
-                 {} scheduler probes ({} confirming){}",
+                 {} scheduler probes ({} confirming); {} empty KVS job directories removed{}",
                 progress.finished,
                 progress.steps,
                 self.engine.probe_times().count,
                 self.engine.probe_times().confirming,
+                self.job_dirs.as_ref().map_or(0, JobDirReaper::removed),
                 self.clock
                     .as_ref()
                     .map(|c| format!("; instance clock ahead of simulated time by at most {:.6} s", c.max_overrun()))
