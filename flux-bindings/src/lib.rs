@@ -34,6 +34,7 @@ pub mod handle;
 pub mod handler;
 #[cfg(feature = "jobtap")]
 pub mod jobtap;
+pub mod kvs;
 pub mod logging;
 pub mod message;
 pub mod module;

@@ -12,6 +12,7 @@
 mod artifacts;
 mod exec_service;
 mod instance_clock;
+mod job_dir_reaper;
 mod jobtap_stream;
 mod probes;
 mod replay;
