@@ -233,6 +233,12 @@ test_expect_success 'the text plan shows each run with its values' '
 	grep "^Runs: 4 of 4" plan.txt
 '
 
+test_expect_success 'the bundled example study plans its 7 runs' '
+	flux-fiction-run-parallel "$FF_REPO/cli-scripts/example/policy-study.toml" --dry-run --json >example.json &&
+	jq -e "[.runs[].name] == [\"fcfs\", \"easy\", \"conservative\", \"lublin_policy-fcfs_load-0.6\",
+		\"lublin_policy-fcfs_load-0.9\", \"lublin_policy-easy_load-0.6\", \"lublin_policy-easy_load-0.9\"]" example.json
+'
+
 test_expect_success 'two shards cover every run exactly once' '
 	for i in 0 1; do
 		flux-fiction-run-parallel sweep.toml --dry-run --json --shard-index $i --shard-count 2 >shard$i.json ||

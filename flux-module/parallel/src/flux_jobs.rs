@@ -17,7 +17,8 @@ use crate::plan::PlannedRun;
 #[derive(Debug, Clone)]
 pub struct FluxJobs {
     pub flux: PathBuf,
-    pub nodes: Option<u64>,
+    /// Each job takes a whole node (else `cores` cores of one).
+    pub whole_node: bool,
     pub cores: u64,
 }
 
@@ -32,16 +33,27 @@ pub enum JobState {
 }
 
 impl FluxJobs {
+    /// `flux submit`'s arguments for a run: one task, its output in the run's launcher.log.
+    fn submit_args(&self, run: &PlannedRun, command: &[OsString]) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec!["submit".into(), format!("--job-name={}", run.slug).into(), "-n1".into()];
+        if self.whole_node {
+            args.extend(["-N1".into(), "--exclusive".into()]);
+        } else {
+            args.push(format!("-c{}", self.cores).into());
+        }
+        args.push(format!("--output={}", run.log_file().display()).into());
+        args.push(format!("--cwd={}", run.run_root.display()).into());
+        args.push("--".into());
+        args.extend(command.iter().cloned());
+        args
+    }
+
     /// `flux submit`: returns the job id (f58).
     pub fn submit(&self, run: &PlannedRun, command: &[OsString]) -> Result<String, String> {
-        let mut submit = Command::new(&self.flux);
-        submit.arg("submit").arg(format!("--job-name={}", run.slug)).arg("-n1").arg(format!("-c{}", self.cores));
-        if let Some(nodes) = self.nodes {
-            submit.arg(format!("-N{nodes}")).arg("--exclusive");
-        }
-        submit.arg(format!("--output={}", run.log_file().display())).arg(format!("--cwd={}", run.run_root.display()));
-        submit.arg("--").args(command);
-        let output = submit.output().map_err(|e| format!("cannot run {}: {e}", self.flux.display()))?;
+        let output = Command::new(&self.flux)
+            .args(self.submit_args(run, command))
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", self.flux.display()))?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         match stdout.trim() {
             id if output.status.success() && !id.is_empty() => Ok(id.to_string()),
@@ -104,6 +116,28 @@ pub fn find_flux() -> Result<PathBuf, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_is_one_task_with_its_output_in_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("base.toml"), "").unwrap();
+        let manifest = crate::manifest::Manifest::parse(
+            &dir.path().join("m.toml"),
+            "version = 1\n[[run]]\nname = \"a b\"\nconfig_file = \"base.toml\"\n",
+        )
+        .unwrap();
+        let plan = crate::plan::Plan::resolve(&manifest, dir.path(), None, "20260101_000000");
+        let run = &plan.runs[0];
+        let args = |flux: FluxJobs| -> Vec<String> {
+            flux.submit_args(run, &["ffr".into(), "cfg".into()]).iter().map(|a| a.to_string_lossy().into_owned()).collect()
+        };
+        let log = format!("--output={}", run.log_file().display());
+        let cwd = format!("--cwd={}", run.run_root.display());
+        let shared = args(FluxJobs { flux: "flux".into(), whole_node: false, cores: 2 });
+        assert_eq!(shared, ["submit", "--job-name=a-b", "-n1", "-c2", &log, &cwd, "--", "ffr", "cfg"]);
+        let whole = args(FluxJobs { flux: "flux".into(), whole_node: true, cores: 2 });
+        assert_eq!(whole[2..5], ["-n1", "-N1", "--exclusive"]);
+    }
 
     #[test]
     fn job_states_from_flux_jobs_lines() {

@@ -66,9 +66,9 @@ struct Args {
     /// Submit every run as a job of the enclosing Flux instance instead of running it here.
     #[arg(long)]
     flux: bool,
-    /// With --flux: nodes each run's job takes (exclusively); default: one task on a share of one node.
-    #[arg(long, value_name = "N", requires = "flux", value_parser = clap::value_parser!(u64).range(1..))]
-    flux_nodes: Option<u64>,
+    /// With --flux: each run's job takes a whole node (a replay is one broker: it uses one node at most).
+    #[arg(long, requires = "flux")]
+    flux_whole_node: bool,
     /// With --flux: cores each run's job asks for (default: the manifest's flux_cores, else 1).
     #[arg(long, value_name = "N", requires = "flux", value_parser = clap::value_parser!(u64).range(1..))]
     flux_cores: Option<u64>,
@@ -113,7 +113,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         }
         Backend::Flux(FluxJobs {
             flux: flux_jobs::find_flux()?,
-            nodes: args.flux_nodes.or(parallel.flux_nodes),
+            whole_node: args.flux_whole_node || parallel.flux_whole_node,
             cores: args.flux_cores.unwrap_or(parallel.flux_cores),
         })
     } else {
@@ -182,9 +182,9 @@ fn run(args: &Args) -> Result<ExitCode, String> {
 }
 
 fn settings_json(settings: &Settings, backend: &Backend) -> Value {
-    let (mode, nodes, cores) = match backend {
+    let (mode, whole_node, cores) = match backend {
         Backend::Local => ("local", None, None),
-        Backend::Flux(flux) => ("flux", flux.nodes, Some(flux.cores)),
+        Backend::Flux(flux) => ("flux", Some(flux.whole_node), Some(flux.cores)),
     };
     json!({
         "mode": mode,
@@ -192,7 +192,7 @@ fn settings_json(settings: &Settings, backend: &Backend) -> Value {
         "fail_fast": settings.fail_fast,
         "progress_mode": if settings.quiet { "quiet" } else { "summary" },
         "summary_interval": settings.summary_interval,
-        "flux_nodes": nodes,
+        "flux_whole_node": whole_node,
         "flux_cores": cores,
     })
 }

@@ -29,8 +29,8 @@ pub struct ParallelSettings {
     /// Where the study's directory is made (absolute).
     pub output_root: PathBuf,
     pub summary_interval: f64,
-    /// With `--flux`: nodes and cores each run's job asks for.
-    pub flux_nodes: Option<u64>,
+    /// With `--flux`: each run's job takes a whole node, or this many cores of one.
+    pub flux_whole_node: bool,
     pub flux_cores: u64,
 }
 
@@ -75,7 +75,7 @@ const PARALLEL_KEYS: [&str; 9] = [
     "default_broker_log_level",
     "output_root",
     "summary_interval",
-    "flux_nodes",
+    "flux_whole_node",
     "flux_cores",
 ];
 
@@ -166,7 +166,7 @@ fn parse_parallel(source: &Source, table: SpannedTable) -> Result<ParallelSettin
         default_broker_log_level: 6,
         output_root: source.dir().join("parallel-runs"),
         summary_interval: 5.0,
-        flux_nodes: None,
+        flux_whole_node: false,
         flux_cores: 1,
     };
     for (key, value) in table {
@@ -197,7 +197,7 @@ fn parse_parallel(source: &Source, table: SpannedTable) -> Result<ParallelSettin
                 let number = value.as_float().or(value.as_integer().map(|n| n as f64));
                 settings.summary_interval = number.filter(|&x| x > 0.0).ok_or_else(|| wrong("a positive number"))?;
             }
-            "flux_nodes" => settings.flux_nodes = Some(positive()?),
+            "flux_whole_node" => settings.flux_whole_node = value.as_bool().ok_or_else(|| wrong("true or false"))?,
             "flux_cores" => settings.flux_cores = positive()?,
             _ => {
                 return Err(source.error(
