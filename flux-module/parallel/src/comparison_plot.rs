@@ -15,6 +15,8 @@ const COLUMNS: usize = 2;
 const MARGIN_LEFT: f64 = 70.0;
 const MARGIN_BOTTOM: f64 = 60.0;
 const MARGIN_TOP: f64 = 30.0;
+/// Gridlines above zero on a value axis, at most.
+const MAX_TICKS: u32 = 5;
 const COLORS: [&str; 8] = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 
 /// How rows map onto the plot: x position labels, and for each series its label and points.
@@ -52,7 +54,13 @@ fn layout(rows: &[Row]) -> Layout {
             x_values.push(x);
             x_values.len() - 1
         });
-        let label = others.iter().map(|key| format!("{key}={}", param(row, key))).collect::<Vec<_>>().join(" ");
+        // A parameter a run does not have is left out of its line's label.
+        let label = others
+            .iter()
+            .filter(|key| !param(row, key).is_empty())
+            .map(|key| format!("{key}={}", param(row, key)))
+            .collect::<Vec<_>>()
+            .join(" ");
         match series.iter_mut().find(|(l, _)| *l == label) {
             Some((_, points)) => points.push((x_index, index)),
             None => series.push((label, vec![(x_index, index)])),
@@ -80,7 +88,13 @@ pub fn render_svg(rows: &[Row]) -> String {
             "<line x1=\"10\" y1=\"{y}\" x2=\"30\" y2=\"{y}\" stroke=\"{color}\" stroke-width=\"2\"/>\
              <text x=\"36\" y=\"{}\">{}</text>",
             y + 4.0,
-            escape(if label.is_empty() { "all runs" } else { label })
+            escape(if label.is_empty() && layout.series.len() > 1 {
+                "runs without these parameters"
+            } else if label.is_empty() {
+                "all runs"
+            } else {
+                label
+            })
         );
     }
     for (panel, (_, title, value)) in PLOTTED.iter().enumerate() {
@@ -97,7 +111,8 @@ fn draw_panel(svg: &mut String, layout: &Layout, values: &[Option<f64>], title: 
     let (x0, x1) = (left + MARGIN_LEFT, left + PANEL_WIDTH - 20.0);
     let (y0, y1) = (top + PANEL_HEIGHT - MARGIN_BOTTOM, top + MARGIN_TOP);
     let max = values.iter().flatten().copied().fold(0.0_f64, f64::max);
-    let top_value = if max > 0.0 { max * 1.1 } else { 1.0 };
+    let (step, ticks) = value_axis(max);
+    let top_value = step * f64::from(ticks);
     let slots = layout.x_values.len().max(1) as f64;
     let x_at = |i: usize| x0 + (x1 - x0) * (i as f64 + 0.5) / slots;
     let y_at = |v: f64| y0 - (y0 - y1) * v / top_value;
@@ -107,8 +122,8 @@ fn draw_panel(svg: &mut String, layout: &Layout, values: &[Option<f64>], title: 
         "<line x1=\"{x0}\" y1=\"{y0}\" x2=\"{x1}\" y2=\"{y0}\" stroke=\"black\"/>\
          <line x1=\"{x0}\" y1=\"{y0}\" x2=\"{x0}\" y2=\"{y1}\" stroke=\"black\"/>"
     );
-    for tick in 0..=4 {
-        let v = top_value * f64::from(tick) / 4.0;
+    for tick in 0..=ticks {
+        let v = step * f64::from(tick);
         let y = y_at(v);
         let _ = writeln!(
             svg,
@@ -116,7 +131,7 @@ fn draw_panel(svg: &mut String, layout: &Layout, values: &[Option<f64>], title: 
              <text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
             x0 - 4.0,
             y + 4.0,
-            format_number((v * 100.0).round() / 100.0)
+            format_number(v)
         );
     }
     for (i, label) in layout.x_values.iter().enumerate() {
@@ -147,6 +162,19 @@ fn draw_panel(svg: &mut String, layout: &Layout, values: &[Option<f64>], title: 
             let _ = writeln!(svg, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"{color}\"/>");
         }
     }
+}
+
+/// A value axis from 0 to `max` or a little above: a round step (1, 2 or 5 times a power of
+/// ten) and how many of them (at most `MAX_TICKS`).
+fn value_axis(max: f64) -> (f64, u32) {
+    if !(max > 0.0 && max.is_finite()) {
+        return (1.0, 1);
+    }
+    let rough = max / f64::from(MAX_TICKS);
+    let magnitude = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0, 20.0].iter().map(|m| m * magnitude).find(|&s| s >= rough).expect("20x covers 10x");
+    let ticks = (max / step).ceil().max(1.0) as u32;
+    (step, ticks)
 }
 
 /// The page: the study, a table of every run and the plot.
@@ -206,6 +234,19 @@ mod tests {
         assert_eq!(layout.x_values, ["fcfs", "easy"]);
         let series: Vec<(&str, &[(usize, usize)])> = layout.series.iter().map(|(l, p)| (l.as_str(), p.as_slice())).collect();
         assert_eq!(series, [("load=0.5", &[(0, 0), (1, 2)][..]), ("load=0.9", &[(0, 1), (1, 3)][..])]);
+    }
+
+    #[test]
+    fn value_axes_step_in_round_numbers_up_to_the_largest_value() {
+        assert_eq!(value_axis(562073.6), (200000.0, 3));
+        assert_eq!(value_axis(90.77), (20.0, 5));
+        assert_eq!(value_axis(17.27), (5.0, 4));
+        assert_eq!(value_axis(100.0), (20.0, 5));
+        assert_eq!(value_axis(0.0), (1.0, 1));
+        for max in [0.003, 1.0, 7.5, 99.9, 1e9, 123456.789] {
+            let (step, ticks) = value_axis(max);
+            assert!(step * f64::from(ticks) >= max && ticks <= MAX_TICKS, "{max}: {step} x {ticks}");
+        }
     }
 
     #[test]

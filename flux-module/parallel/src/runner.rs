@@ -25,6 +25,8 @@ use crate::status::{RunState, StatusFile};
 const POLL: Duration = Duration::from_millis(250);
 /// How long a stopped run has to end by itself before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(20);
+/// How long `flux jobs` may keep failing before the runs it should report on are given up.
+const LISTING_PATIENCE: Duration = Duration::from_secs(60);
 
 pub enum Backend {
     Local,
@@ -88,6 +90,7 @@ pub fn run_plan(
     let mut stop_reason: Option<(String, String)> = None;
     let mut next_progress = Instant::now() + Duration::from_secs_f64(settings.summary_interval);
     let began = Instant::now();
+    let mut listing_failing_since: Option<Instant> = None;
     loop {
         let received = signal.load(Ordering::Relaxed) as i32;
         if received != 0 && stopped_by.is_none() {
@@ -99,7 +102,13 @@ pub fn run_plan(
             stop_all(plan, &mut records, backend, stop_reason.as_ref().expect("just set"));
         }
 
-        poll(plan, &mut records, backend);
+        if let Err(problem) = poll(plan, &mut records, backend, &mut listing_failing_since) {
+            give_up(plan, &mut records, &problem);
+            if stop_reason.is_none() {
+                stop_reason = Some((format!("Skipped: {problem}"), format!("Stopped: {problem}")));
+                stop_all(plan, &mut records, backend, stop_reason.as_ref().expect("just set"));
+            }
+        }
 
         if settings.fail_fast && stop_reason.is_none() && records.iter().any(|r| r.state == RunState::Failed) {
             stop_reason = Some((
@@ -163,8 +172,14 @@ fn launch(run: &PlannedRun, record: &mut RunRecord, backend: &Backend, tools: &T
     }
 }
 
-/// Collects runs that ended, and notes which have started replaying.
-fn poll(plan: &Plan, records: &mut [RunRecord], backend: &Backend) {
+/// Collects runs that ended, and notes which have started replaying. Err: the runs can no
+/// longer be followed (`flux jobs` has failed for `LISTING_PATIENCE`).
+fn poll(
+    plan: &Plan,
+    records: &mut [RunRecord],
+    backend: &Backend,
+    listing_failing_since: &mut Option<Instant>,
+) -> Result<(), String> {
     let ended: Vec<(usize, Option<i32>)> = match backend {
         Backend::Local => records
             .iter_mut()
@@ -192,17 +207,24 @@ fn poll(plan: &Plan, records: &mut [RunRecord], backend: &Backend) {
                 .collect();
             let ids: Vec<&str> = active.iter().map(|&(_, id)| id).collect();
             match flux.states(&ids) {
-                Ok(states) => active
+                Ok(states) => {
+                    *listing_failing_since = None;
+                    active
                     .iter()
                     .zip(states)
                     .filter_map(|(&(i, _), state)| match state {
                         JobState::Ended(code) => Some((i, code)),
                         _ => None,
                     })
-                    .collect(),
+                    .collect()
+                }
                 Err(e) => {
                     // A passing failure of the instance's job listing: try again next poll.
                     eprintln!("flux-fiction-run-parallel: {e}");
+                    let since = *listing_failing_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= LISTING_PATIENCE {
+                        return Err(format!("flux jobs failed for {} s: {e}", LISTING_PATIENCE.as_secs()));
+                    }
                     Vec::new()
                 }
             }
@@ -221,6 +243,19 @@ fn poll(plan: &Plan, records: &mut [RunRecord], backend: &Backend) {
                     record.child_status = Some(child);
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// Runs that can no longer be followed end as failed, with why.
+fn give_up(plan: &Plan, records: &mut [RunRecord], problem: &str) {
+    for (run, record) in plan.runs.iter().zip(records.iter_mut()) {
+        if record.handle.take().is_some() {
+            println!("Lost      {}: {problem}", run.label());
+            record.state = RunState::Failed;
+            record.finished_at = Some(crate::status::now_iso());
+            record.failure_reason = Some(format!("lost track of the run: {problem}"));
         }
     }
 }
