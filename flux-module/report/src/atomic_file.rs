@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Writes `path` through `fill` into a sibling temporary file, then renames it into place.
 /// On failure the temporary file is removed and `path` is left as it was.
-pub(crate) fn write_atomically(
+pub fn write_atomically(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
 ) -> io::Result<()> {

@@ -35,6 +35,7 @@ mod timeline;
 mod transitions;
 mod utilization_plot;
 
+pub use atomic_file::write_atomically;
 pub use eventlog::{EVENTLOG_HEADER, EventlogWriter};
 pub use job::{JobRecord, JobResult, StorageCapacity, StorageGrant, SystemCapacity};
 pub use pernode::PerNodeTrace;

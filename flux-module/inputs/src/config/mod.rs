@@ -24,7 +24,7 @@ use crate::time::SimTime;
 use crate::trace::TraceFormat;
 
 pub use error::ConfigError;
-pub use settings::SECTION;
+pub use settings::{SECTION, check_key};
 use settings::Settings;
 
 /// Where the instance's resources come from.

@@ -186,6 +186,19 @@ impl Settings {
     }
 }
 
+/// Checks `value` as the reader checks config key `name`, for tools that write configs (the
+/// parallel runner's per-run overrides): `Ok(true)` when the key names a file (a relative value
+/// resolves against the config's folder), `Ok(false)` for other keys, `Err` saying what is wrong
+/// (an unknown key, with a "did you mean" hint, or a wrong value).
+pub fn check_key(name: &str, value: &toml::Value) -> Result<bool, String> {
+    let Some(spec) = keys::lookup(name) else {
+        let hint = keys::suggest(name).map(|known| format!(" (did you mean '{known}'?)")).unwrap_or_default();
+        return Err(format!("unknown config key{hint}"));
+    };
+    convert(spec.kind, value.clone(), Path::new(""))?;
+    Ok(spec.kind == ValueKind::Path)
+}
+
 /// 1-based line number of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
@@ -273,6 +286,20 @@ mod tests {
     fn keys_outside_the_section_are_errors() {
         let err = parse("nnodes = 1\n[flux_fiction]\nncpus = 2\n").unwrap_err().to_string();
         assert!(err.starts_with("/exp/config.toml:1: nnodes: unknown top-level key"), "{err}");
+    }
+
+    #[test]
+    fn check_key_tells_paths_and_refuses_what_the_reader_refuses() {
+        assert_eq!(check_key("job_traces", &toml::Value::String("t.csv".into())), Ok(true));
+        assert_eq!(check_key("nnodes", &toml::Value::Integer(4)), Ok(false));
+        assert_eq!(
+            check_key("nnodes", &toml::Value::Integer(-1)),
+            Err("expected a non-negative integer, found -1".to_string())
+        );
+        assert_eq!(
+            check_key("nnode", &toml::Value::Integer(4)),
+            Err("unknown config key (did you mean 'nnodes'?)".to_string())
+        );
     }
 
     #[test]
