@@ -25,6 +25,12 @@ pub struct SimTime(pub i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct SimDuration(pub i64);
 
+/// Seconds as an error message shows them: as written for everyday values, in
+/// scientific notation for huge ones (`1e300`, not three hundred digits).
+pub fn show_secs(secs: f64) -> String {
+    if secs.is_finite() && secs.abs() >= 1e15 { format!("{secs:e}") } else { secs.to_string() }
+}
+
 /// Rounds seconds to the nearest microsecond.
 fn secs_to_micros(secs: f64) -> i64 {
     (secs * MICROS_PER_SEC as f64).round() as i64
@@ -60,7 +66,8 @@ impl SimTime {
             Ok(SimTime::from_secs_f64(secs))
         } else {
             Err(format!(
-                "{secs} is out of range: epoch seconds from 0 (1970-01-01) to {LATEST_INPUT_SECS} (9999-12-31)"
+                "{} is out of range: epoch seconds from 0 (1970-01-01) to {LATEST_INPUT_SECS} (9999-12-31)",
+                show_secs(secs)
             ))
         }
     }
@@ -91,7 +98,7 @@ impl SimDuration {
         if secs.is_finite() && (0.0..=LONGEST_INPUT_SECS as f64).contains(&secs) {
             Ok(SimDuration::from_secs_f64(secs))
         } else {
-            Err(format!("{secs} s is out of range: from 0 to {LONGEST_INPUT_SECS} s (100 years)"))
+            Err(format!("{} s is out of range: from 0 to {LONGEST_INPUT_SECS} s (100 years)", show_secs(secs)))
         }
     }
     pub const fn as_micros(self) -> i64 {
@@ -200,6 +207,8 @@ mod tests {
     fn input_seconds_must_be_in_range() {
         assert_eq!(SimTime::from_input_secs(1.5), Ok(SimTime(1_500_000)));
         assert_eq!(SimTime::from_input_secs(LATEST_INPUT_SECS as f64), Ok(SimTime::from_secs(LATEST_INPUT_SECS)));
+        assert_eq!(SimTime::from_input_secs(1e300).unwrap_err(), "1e300 is out of range: epoch seconds from 0 (1970-01-01) to 253402300799 (9999-12-31)");
+        assert_eq!(show_secs(-5.0), "-5");
         for bad in [-1.0, 1e300, f64::INFINITY, f64::NAN, LATEST_INPUT_SECS as f64 + 1.0] {
             assert!(SimTime::from_input_secs(bad).unwrap_err().contains("out of range"), "{bad}");
         }

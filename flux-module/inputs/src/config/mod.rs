@@ -20,7 +20,7 @@ use crate::system::inference::{GraphFacts, infer};
 use crate::system::jgf::{Graph, JgfGraph};
 use crate::system::rack_graph::rack_layout;
 use crate::system::{NodeShape, RackKeys, StorageLayout, SystemSpec, rv1};
-use crate::time::SimTime;
+use crate::time::{SimTime, show_secs};
 use crate::trace::TraceFormat;
 
 pub use error::ConfigError;
@@ -298,7 +298,9 @@ fn check_graph_size(
 /// A number of seconds that must not exceed `max`.
 fn seconds_at_most(settings: &Settings, key: &'static str, max: f64) -> Result<Option<f64>, ConfigError> {
     match settings.float(key) {
-        Some(secs) if secs > max => Err(settings.error(key, format!("{secs} s is too long: at most {max} s"))),
+        Some(secs) if secs > max => {
+            Err(settings.error(key, format!("{} s is too long: at most {max} s", show_secs(secs))))
+        }
         secs => Ok(secs),
     }
 }
