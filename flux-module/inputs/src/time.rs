@@ -207,7 +207,10 @@ mod tests {
     fn input_seconds_must_be_in_range() {
         assert_eq!(SimTime::from_input_secs(1.5), Ok(SimTime(1_500_000)));
         assert_eq!(SimTime::from_input_secs(LATEST_INPUT_SECS as f64), Ok(SimTime::from_secs(LATEST_INPUT_SECS)));
-        assert_eq!(SimTime::from_input_secs(1e300).unwrap_err(), "1e300 is out of range: epoch seconds from 0 (1970-01-01) to 253402300799 (9999-12-31)");
+        assert_eq!(
+            SimTime::from_input_secs(1e300).unwrap_err(),
+            "1e300 is out of range: epoch seconds from 0 (1970-01-01) to 253402300799 (9999-12-31)"
+        );
         assert_eq!(show_secs(-5.0), "-5");
         for bad in [-1.0, 1e300, f64::INFINITY, f64::NAN, LATEST_INPUT_SECS as f64 + 1.0] {
             assert!(SimTime::from_input_secs(bad).unwrap_err().contains("out of range"), "{bad}");

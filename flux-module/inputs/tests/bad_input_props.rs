@@ -182,7 +182,8 @@ fn sacct_trace() -> impl Strategy<Value = String> {
                 let t = chrono::DateTime::from_timestamp(submit as i64, 0).unwrap();
                 (t.format("%Y-%m-%dT%H:%M:%S").to_string(), hms(run))
             };
-            let fields = [(i + 1).to_string(), nnodes.to_string(), ncpus.to_string(), limit, when, elapsed, String::new()];
+            let id = (i + 1).to_string();
+            let fields = [id, nnodes.to_string(), ncpus.to_string(), limit, when, elapsed, String::new()];
             text.push_str(&fields.join(sep));
             text.push('\n');
         }
@@ -354,9 +355,10 @@ proptest! {
         mutations in proptest::collection::vec(mutation(), 1..4),
     ) {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("t.csv"), "NNodes,NCPUS,NGPUS,Timelimit,t_submit,elapsed_s\n1,1,0,60,1546300800,5\n")
-            .unwrap();
-        std::fs::write(dir.path().join("flux.json"), "{\"sched-fluxion-qmanager\": {\"queue-policy\": \"easy\"}}").unwrap();
+        let trace = "NNodes,NCPUS,NGPUS,Timelimit,t_submit,elapsed_s\n1,1,0,60,1546300800,5\n";
+        std::fs::write(dir.path().join("t.csv"), trace).unwrap();
+        let flux = r#"{"sched-fluxion-qmanager": {"queue-policy": "easy"}}"#;
+        std::fs::write(dir.path().join("flux.json"), flux).unwrap();
         let bytes = mutate(&text, " = ", &mutations);
         check_config(dir.path(), &bytes);
     }

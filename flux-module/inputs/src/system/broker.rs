@@ -167,7 +167,8 @@ mod tests {
 
     #[test]
     fn an_unknown_queue_policy_is_refused() {
-        let config = |policy: Value| json!({"sched-fluxion-qmanager": {"queue-policy": policy}}).as_object().unwrap().clone();
+        let config =
+            |policy: Value| json!({"sched-fluxion-qmanager": {"queue-policy": policy}}).as_object().unwrap().clone();
         assert!(check_queue_policy(&config(json!("easy"))).is_ok());
         assert!(check_queue_policy(&serde_json::Map::new()).is_ok());
         let (key, problem) = check_queue_policy(&config(json!("eays"))).unwrap_err();

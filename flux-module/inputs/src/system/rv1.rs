@@ -81,7 +81,7 @@ pub(crate) fn node_shape(r: &Value) -> Result<SystemSpec, String> {
         .max_by_key(|(_, ranks)| *ranks)
         .ok_or("R_lite has no rank with cores")?;
     let narrow = |n: u64, what: &str| u32::try_from(n).map_err(|_| format!("{what} count {n} is too large"));
-    check_ranks(rank_ranges)?;
+    check_ranks(rank_ranges).map_err(|e| format!("R_lite: {e}"))?;
     check_nodelist(r, nnodes)?;
     Ok(SystemSpec {
         nnodes: narrow(nnodes, "rank")?,
@@ -98,9 +98,9 @@ fn check_ranks(mut ranges: Vec<(u32, u32)>) -> Result<(), String> {
     let mut next = 0u64;
     for (first, last) in ranges {
         match u64::from(first).cmp(&next) {
-            std::cmp::Ordering::Less => return Err(format!("R_lite: rank {first} is listed twice")),
+            std::cmp::Ordering::Less => return Err(format!("rank {first} is listed twice")),
             std::cmp::Ordering::Greater => {
-                return Err(format!("R_lite: ranks must be 0 to N-1 without gaps, but rank {next} is missing"));
+                return Err(format!("ranks must be 0 to N-1 without gaps, but rank {next} is missing"));
             }
             std::cmp::Ordering::Equal => next = u64::from(last) + 1,
         }
@@ -207,7 +207,8 @@ pub(crate) fn from_graph(graph: &Graph) -> Result<Value, String> {
     if let Some(pair) = nodes.windows(2).find(|pair| pair[0].0 == pair[1].0) {
         return Err(format!("nodes {} and {} both have rank {}", pair[0].1, pair[1].1, pair[0].0));
     }
-    check_ranks(nodes.iter().map(|&(rank, ..)| (rank, rank)).collect())?;
+    let ranks = nodes.iter().map(|&(rank, ..)| (rank, rank)).collect();
+    check_ranks(ranks).map_err(|e| format!("the graph's nodes: {e}"))?;
     // One R_lite entry per distinct (cores, gpus), listing its ranks.
     let mut shapes: Vec<(&str, &str, Vec<u32>)> = Vec::new();
     for (rank, _, cores, gpus) in &nodes {
@@ -251,7 +252,8 @@ mod tests {
     #[test]
     fn ranks_run_from_0_without_gaps_and_the_nodelist_names_each() {
         let r = |ranks: &[&str], nodelist: Value| {
-            let entries: Vec<Value> = ranks.iter().map(|&rank| json!({"rank": rank, "children": {"core": "0-3"}})).collect();
+            let entries: Vec<Value> =
+                ranks.iter().map(|&rank| json!({"rank": rank, "children": {"core": "0-3"}})).collect();
             node_shape(&json!({"version": 1, "execution": {"R_lite": entries, "nodelist": nodelist}}))
         };
         assert_eq!(r(&["0-1", "2"], json!(["n[0-1]", "n9"])).unwrap().nnodes, 3);
@@ -287,6 +289,11 @@ mod tests {
         unranked["nodes"][0]["metadata"]["rank"] = (-1).into();
         let err = from_graph(&Graph::parse(&unranked).unwrap()).unwrap_err();
         assert_eq!(err, "vertex \"a\" (node node0): a node needs its broker rank (metadata.rank >= 0)");
+
+        let mut gap = graph.clone();
+        gap["nodes"][0]["metadata"]["rank"] = 7.into();
+        let err = from_graph(&Graph::parse(&gap).unwrap()).unwrap_err();
+        assert_eq!(err, "the graph's nodes: ranks must be 0 to N-1 without gaps, but rank 1 is missing");
     }
 
     #[test]

@@ -124,12 +124,16 @@ impl SacctReader {
         }
         let cols = &self.columns;
         let submit = match self.first_filled(cols.t_submit, cols.submit) {
-            Some(c) if Some(c) == cols.t_submit => self.parse(c, |s| parse_seconds(s).and_then(SimTime::from_input_secs))?,
+            Some(c) if Some(c) == cols.t_submit => {
+                self.parse(c, |s| parse_seconds(s).and_then(SimTime::from_input_secs))?
+            }
             Some(c) => self.parse(c, parse_iso_utc)?,
             None => unreachable!("a submit column is required"),
         };
         let elapsed = match self.first_filled(cols.elapsed_s, cols.elapsed) {
-            Some(c) if Some(c) == cols.elapsed_s => self.parse(c, |s| parse_seconds(s).and_then(SimDuration::from_input_secs))?,
+            Some(c) if Some(c) == cols.elapsed_s => {
+                self.parse(c, |s| parse_seconds(s).and_then(SimDuration::from_input_secs))?
+            }
             Some(c) => self.parse(c, |s| match parse_walltime(s)? {
                 Walltime::Limited(d) => Ok(d),
                 Walltime::Unlimited => Err(format!("\"{s}\" is not a run time")),
@@ -266,7 +270,8 @@ impl Columns {
 }
 
 /// The columns this reader uses (besides the storage column, see [`storage`]).
-const USED: [&str; 9] = ["JobID", "Submit", "t_submit", "Elapsed", "elapsed_s", "Timelimit", "NNodes", "NCPUS", "NGPUS"];
+const USED: [&str; 9] =
+    ["JobID", "Submit", "t_submit", "Elapsed", "elapsed_s", "Timelimit", "NNodes", "NCPUS", "NGPUS"];
 
 /// Non-negative decimal seconds (`t_submit`, `elapsed_s`).
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -423,7 +428,8 @@ mod tests {
         let (rows, _) = read_on(gpus, "JobID,NNodes,NCPUS,Timelimit,Submit,Elapsed\n");
         assert!(rows[0].as_ref().unwrap_err().contains("no NGPUS (required because the system has GPUs) column"));
         let (rows, _) = read("# only a comment\n");
-        assert!(rows[0].as_ref().unwrap_err().ends_with(":2: the file ends without a header line (expected e.g. JobID,NNodes,NCPUS,Timelimit,Submit,Elapsed)"));
+        let err = rows[0].as_ref().unwrap_err();
+        assert!(err.ends_with(":2: the file ends without a header line (expected e.g. JobID,NNodes,NCPUS,Timelimit,Submit,Elapsed)"));
     }
 
     #[test]

@@ -145,7 +145,8 @@ impl SwfReader {
 
         let nnodes = u32::try_from((procs as u64).div_ceil(u64::from(self.procs_per_node)))
             .map_err(|_| self.field_error(ALLOCATED_PROCS, format!("{procs} processors is too many")))?;
-        let seconds = |field: usize, secs: f64| SimDuration::from_input_secs(secs).map_err(|e| self.field_error(field, e));
+        let seconds =
+            |field: usize, secs: f64| SimDuration::from_input_secs(secs).map_err(|e| self.field_error(field, e));
         let offset = seconds(SUBMIT, submit_offset)?;
         let submit = self.epoch() + offset;
         if submit > SimTime::from_secs(LATEST_INPUT_SECS) {
