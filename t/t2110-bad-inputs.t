@@ -159,12 +159,15 @@ comments-only-trace @ csv:3: the file ends without a header line @ csv comments-
 header-only-trace @ csv: no job to replay: the trace has no rows @ csv header-only-trace "$HEADER"
 gzip-truncated @ csv.gz:[0-9]+: cannot read the trace: the gzip data ends early @ for i in $(seq 2 400); do echo "$i,1,8,00:15:00,2022-03-14T00:00:00,00:10:00"; done | { echo "$HEADER"; cat; } | gzip -c >whole.gz && head -c $(($(wc -c <whole.gz) / 2)) whole.gz >gzip-truncated.csv.gz && conf gzip-truncated gzip-truncated.csv.gz
 gz-name-not-gzip @ csv.gz: cannot read the trace: the name ends in .gz @ cp good.csv gz-name-not-gzip.csv.gz && conf gz-name-not-gzip gz-name-not-gzip.csv.gz
+crlf-bad-row @ csv:3: NNodes: must be at least 1 @ printf '%s\r\n%s\r\n2,0,8,00:15:00,2022-03-14T00:00:00,00:10:00\r\n' "$HEADER" "$ROW1" >crlf-bad-row.csv && conf crlf-bad-row crlf-bad-row.csv
+bom-comment-bad-row @ csv:4: NNodes: must be at least 1 @ printf '\357\273\277# exported\r\n%s\r\n%s\r\n2,0,8,00:15:00,2022-03-14T00:00:00,00:10:00\r\n' "$HEADER" "$ROW1" >bom-comment-bad-row.csv && conf bom-comment-bad-row bom-comment-bad-row.csv
 # --- SWF logs and their headers (records on line 2, after one header line) ---
 swf-17-fields @ swf:2: expected 18 fields, found 17 @ swf swf-17-fields "; Version: 2.2" "${RECORD% -1}"
 swf-run-time-word @ swf:2: field 4 \(run time\): expected a number, found "ten" @ swf swf-run-time-word "; Version: 2.2" "1 0 -1 ten 1 -1 -1 1 3600 -1 1 -1 -1 -1 0 -1 -1 -1"
 swf-submit-negative @ swf:2: field 2 \(submit time\): must not be negative @ swf swf-submit-negative "; Version: 2.2" "1 -5 -1 100 1 -1 -1 1 3600 -1 1 -1 -1 -1 0 -1 -1 -1"
 swf-submit-huge @ swf:2: field 2 \(submit time\): 1e\+?300 s is out of range @ swf swf-submit-huge "; Version: 2.2" "1 1e300 -1 100 1 -1 -1 1 3600 -1 1 -1 -1 -1 0 -1 -1 -1"
 swf-procs-fraction @ swf:2: field 5 \(allocated processors\): expected an integer, found "1.5" @ swf swf-procs-fraction "; Version: 2.2" "1 0 -1 100 1.5 -1 -1 1 3600 -1 1 -1 -1 -1 0 -1 -1 -1"
+swf-requested-procs-word @ swf:2: field 8 \(requested processors\): expected an integer, found "x" @ swf swf-requested-procs-word "; Version: 2.2" "1 0 -1 100 -1 -1 -1 x 3600 -1 1 -1 -1 -1 0 -1 -1 -1"
 swf-procs-huge @ swf:2: field 5 \(allocated processors\): 99999999999 processors is too many @ swf swf-procs-huge "; Version: 2.2" "1 0 -1 100 99999999999 -1 -1 1 3600 -1 1 -1 -1 -1 0 -1 -1 -1"
 swf-requested-time-huge @ swf:2: field 9 \(requested time\): .* out of range @ swf swf-requested-time-huge "; Version: 2.2" "1 0 -1 100 1 -1 -1 1 1e300 -1 1 -1 -1 -1 0 -1 -1 -1"
 swf-start-time-word @ swf:1: header UnixStartTime: expected epoch seconds, found "soon" @ swf swf-start-time-word "; UnixStartTime: soon" "$RECORD"
