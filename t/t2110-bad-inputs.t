@@ -204,6 +204,8 @@ trace-is-directory @ toml:2: \[flux_fiction\] job_traces: .*: cannot read the tr
 trace-is-fifo @ toml:2: \[flux_fiction\] job_traces: .*fifo: cannot read the trace: not a regular file @ mkfifo trace-is-fifo.fifo && conf trace-is-fifo trace-is-fifo.fifo
 config-json-missing @ toml:5: \[flux_fiction\] config_json: .*config-json-missing.json: cannot read: No such file @ key config-json-missing 'config_json = "config-json-missing.json"'
 resource-file-missing @ toml:5: \[flux_fiction\] resource_file: .*resource-file-missing.json: cannot read: No such file @ key resource-file-missing 'resource_file = "resource-file-missing.json"'
+config-is-directory @ toml is not a regular file @ mkdir config-is-directory.toml
+config-not-utf8 @ toml: cannot read the config file: @ printf '[flux_fiction]\njob_traces = "good.csv\377"\n' >config-not-utf8.toml
 # --- Flux configs (config_json) ---
 flux-json-syntax @ toml:5: \[flux_fiction\] config_json: .*flux-json-syntax.json: invalid JSON: .* at line [0-9]+ column @ flux_json flux-json-syntax '{"sched-fluxion-qmanager": {'
 flux-json-array @ toml:5: \[flux_fiction\] config_json: .*flux-json-array.json: expected a JSON object @ flux_json flux-json-array '[1, 2]'
@@ -228,7 +230,7 @@ while IFS=@ read -r name expect setup; do
 	case $name in '' | '#'*) continue ;; esac
 	name=$(echo $name) expect=${expect# } expect=${expect% }
 	test_expect_success "$name: exit 1 naming /$name.$expect/" '
-		rm -f "$name".* &&
+		rm -rf "$name".* &&
 		eval "$setup" &&
 		refused "$name" "$expect"
 	'
