@@ -86,6 +86,7 @@ fn percent_decode(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     #[test]
     fn no_arguments_means_idle() {
@@ -108,6 +109,27 @@ mod tests {
         assert_eq!(a.run_dir, Some(PathBuf::from("/tmp/trash directory/100%")));
         assert!(ModuleArgs::parse(&["run-dir=/a%2"]).unwrap_err().contains("%-escape"));
         assert!(ModuleArgs::parse(&["run-dir=/a%zz"]).unwrap_err().contains("%-escape"));
+    }
+
+    /// Pieces that arguments are made of: the known keys and values, and the malformed.
+    const PIECES: &[&str] =
+        &["run-dir", "faketime", "eventlog", "=", "1", "0", "/r", "%", "%2", "%20", "%zz", "%ff", "é", " ", ""];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 256, failure_persistence: None,
+                                                           ..Default::default() })]
+        /// Any list of arguments parses or is refused with a message naming an argument.
+        #[test]
+        fn any_arguments_parse_or_name_the_bad_one(
+            args in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(PIECES), 1..5).prop_map(|p| p.concat()),
+                0..4,
+            ),
+        ) {
+            if let Err(e) = ModuleArgs::parse(&args) {
+                proptest::prop_assert!(e.contains("argument '"), "{e}");
+            }
+        }
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub enum PreflightError {
     Trace(#[from] TraceError),
     #[error("{0}")]
     Unfit(Box<UnfitJobs>),
+    /// A replay of nothing measures nothing: an empty trace is a mistake, not a run.
+    #[error("{}: no job to replay: {why}", path.display())]
+    NoJobs { path: PathBuf, why: String },
 }
 
 impl fmt::Display for UnfitJobs {
@@ -201,6 +204,13 @@ pub fn preflight(cfg: &Config) -> Result<TraceSummary, PreflightError> {
     if unfit.total > 0 {
         return Err(PreflightError::Unfit(Box::new(unfit)));
     }
+    if summary.jobs == 0 {
+        let why = match reader.warning_count() {
+            0 => "the trace has no rows (only a header, comments or blank lines)".to_string(),
+            skipped => format!("all {skipped} records were skipped ({})", reader.warnings().join("; ")),
+        };
+        return Err(PreflightError::NoJobs { path: cfg.job_traces.clone(), why });
+    }
     summary.warnings = reader.warnings();
     Ok(summary)
 }
@@ -212,6 +222,19 @@ mod tests {
     use crate::trace::TraceFormat;
 
     const HEADER: &str = "JobID,NNodes,NCPUS,Timelimit,Submit,Elapsed\n";
+
+    #[test]
+    fn a_trace_without_jobs_is_refused() {
+        let (_file, cfg) = trace_file(&format!("# nothing yet\n{HEADER}\n"), TraceFormat::Sacct, SMALL);
+        let err = preflight(&cfg).unwrap_err().to_string();
+        let why = "the trace has no rows (only a header, comments or blank lines)";
+        assert!(err.ends_with(&format!(": no job to replay: {why}")), "{err}");
+        let cancelled = "; Version: 2\n1 0 -1 -1 4 -1 -1 4 60 -1 5 -1 -1 -1 0 -1 -1 -1\n";
+        let (_file, cfg) = trace_file(cancelled, TraceFormat::Swf, SMALL);
+        let err = preflight(&cfg).unwrap_err().to_string();
+        assert!(err.contains(": no job to replay: all 1 records were skipped ("), "{err}");
+        assert!(err.contains(":2: skipped job 1"), "{err}");
+    }
 
     #[test]
     fn summarizes_a_fitting_trace() {

@@ -9,6 +9,14 @@ use std::ops::{Add, AddAssign, Sub, SubAssign};
 
 const MICROS_PER_SEC: i64 = 1_000_000;
 
+/// The latest instant an input may give: 9999-12-31T23:59:59Z, in epoch seconds. Inputs
+/// are checked against [`SimTime::from_input_secs`] and [`SimDuration::from_input_secs`]
+/// so that no sum of an instant and durations can overflow, and a number a trace got
+/// wrong (`1e300`) is an error rather than a saturated or wrapped time.
+pub const LATEST_INPUT_SECS: i64 = 253_402_300_799;
+/// The longest run time, time limit or offset an input may give: 100 years of 365 days.
+pub const LONGEST_INPUT_SECS: i64 = 100 * 365 * 86_400;
+
 /// An instant of simulated time: Unix epoch time in microseconds (the trace's own clock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct SimTime(pub i64);
@@ -16,6 +24,12 @@ pub struct SimTime(pub i64);
 /// A span of simulated time in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct SimDuration(pub i64);
+
+/// Seconds as an error message shows them: as written for everyday values, in
+/// scientific notation for huge ones (`1e300`, not three hundred digits).
+pub fn show_secs(secs: f64) -> String {
+    if secs.is_finite() && secs.abs() >= 1e15 { format!("{secs:e}") } else { secs.to_string() }
+}
 
 /// Rounds seconds to the nearest microsecond.
 fn secs_to_micros(secs: f64) -> i64 {
@@ -45,6 +59,18 @@ impl SimTime {
     pub fn from_secs_f64(secs: f64) -> Self {
         SimTime(secs_to_micros(secs))
     }
+    /// Epoch seconds read from an input, which must lie between 1970 and the end of 9999;
+    /// the error says what was wrong, for the reader to prefix with the file and line.
+    pub fn from_input_secs(secs: f64) -> Result<Self, String> {
+        if secs.is_finite() && (0.0..=LATEST_INPUT_SECS as f64).contains(&secs) {
+            Ok(SimTime::from_secs_f64(secs))
+        } else {
+            Err(format!(
+                "{} is out of range: epoch seconds from 0 (1970-01-01) to {LATEST_INPUT_SECS} (9999-12-31)",
+                show_secs(secs)
+            ))
+        }
+    }
     pub const fn as_micros(self) -> i64 {
         self.0
     }
@@ -65,6 +91,15 @@ impl SimDuration {
     /// Seconds, rounded to the nearest microsecond.
     pub fn from_secs_f64(secs: f64) -> Self {
         SimDuration(secs_to_micros(secs))
+    }
+    /// Seconds read from an input (a run time, a limit, an offset), which must lie
+    /// between 0 and 100 years.
+    pub fn from_input_secs(secs: f64) -> Result<Self, String> {
+        if secs.is_finite() && (0.0..=LONGEST_INPUT_SECS as f64).contains(&secs) {
+            Ok(SimDuration::from_secs_f64(secs))
+        } else {
+            Err(format!("{} s is out of range: from 0 to {LONGEST_INPUT_SECS} s (100 years)", show_secs(secs)))
+        }
     }
     pub const fn as_micros(self) -> i64 {
         self.0
@@ -166,6 +201,25 @@ mod tests {
         assert_eq!(SimDuration::from_secs_f64(0.0000004), SimDuration(0));
         assert_eq!(SimDuration::from_secs_f64(0.0000006), SimDuration(1));
         assert_eq!(SimTime::from_secs_f64(1.5).as_secs_f64(), 1.5);
+    }
+
+    #[test]
+    fn input_seconds_must_be_in_range() {
+        assert_eq!(SimTime::from_input_secs(1.5), Ok(SimTime(1_500_000)));
+        assert_eq!(SimTime::from_input_secs(LATEST_INPUT_SECS as f64), Ok(SimTime::from_secs(LATEST_INPUT_SECS)));
+        assert_eq!(
+            SimTime::from_input_secs(1e300).unwrap_err(),
+            "1e300 is out of range: epoch seconds from 0 (1970-01-01) to 253402300799 (9999-12-31)"
+        );
+        assert_eq!(show_secs(-5.0), "-5");
+        for bad in [-1.0, 1e300, f64::INFINITY, f64::NAN, LATEST_INPUT_SECS as f64 + 1.0] {
+            assert!(SimTime::from_input_secs(bad).unwrap_err().contains("out of range"), "{bad}");
+        }
+        assert_eq!(SimDuration::from_input_secs(0.0), Ok(SimDuration::ZERO));
+        assert_eq!(SimDuration::from_input_secs(3_153_600_000.0), Ok(SimDuration::from_secs(LONGEST_INPUT_SECS)));
+        for bad in [-0.5, 3_153_600_000.5, 1e300, f64::NEG_INFINITY, f64::NAN] {
+            assert!(SimDuration::from_input_secs(bad).unwrap_err().contains("out of range"), "{bad}");
+        }
     }
 
     #[test]

@@ -80,6 +80,10 @@ fn print_facts(cfg: &Config, summary: &TraceSummary, faketime_file: Option<&Path
     println!("faketime_start_lead={}", cfg.faketime_start_lead);
     println!("faketime_file={}", faketime_file.map(|p| p.display().to_string()).unwrap_or_default());
     println!("step_timeout={}", cfg.step_timeout);
-    // The trace as the experiment names it (absolute); the run replays its copy in inputs/.
-    println!("trace={}", std::path::absolute(&cfg.job_traces).unwrap_or_else(|_| cfg.job_traces.clone()).display());
+    // The inputs as the experiment names them (absolute); the run uses the copies in inputs/.
+    // The Flux config and resource file are named when the instance cannot start.
+    let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
+    println!("trace={}", absolute(&cfg.job_traces));
+    println!("flux_config={}", cfg.config_json.as_deref().map(absolute).unwrap_or_default());
+    println!("resource_file={}", cfg.resource.path().map(absolute).unwrap_or_default());
 }

@@ -20,7 +20,7 @@ use crate::system::inference::{GraphFacts, infer};
 use crate::system::jgf::{Graph, JgfGraph};
 use crate::system::rack_graph::rack_layout;
 use crate::system::{NodeShape, RackKeys, StorageLayout, SystemSpec, rv1};
-use crate::time::SimTime;
+use crate::time::{SimTime, show_secs};
 use crate::trace::TraceFormat;
 
 pub use error::ConfigError;
@@ -145,6 +145,9 @@ pub struct Config {
 }
 
 const DEFAULT_STEP_TIMEOUT: f64 = 60.0;
+/// The most `step_timeout` and `faketime_start_lead` may be: a day. A step that takes
+/// longer is stuck, and larger values overflow the clocks they are added to.
+const MAX_WAIT_SECONDS: f64 = 86_400.0;
 const DEFAULT_FAKETIME_START_LEAD: f64 = 30.0;
 const DEFAULT_OUTPUT_DIR: &str = "output";
 /// `name=` of the `#DW jobdw` directive when `rabbit_storage_name` is not set.
@@ -173,7 +176,10 @@ impl Config {
         let resolved = resolve_resource(&settings, &mut warnings)?;
         let system = resolve_system(&settings, &resolved)?;
         let ResolvedResource { source, graph, .. } = resolved;
-        let (resource, node_shape, storage) = match (rack_keys(&settings)?, graph) {
+        let racks = rack_keys(&settings)?;
+        let whole_node_graph = settings.bool("whole_node_graph").unwrap_or(false);
+        check_graph_size(&settings, &source, &system, racks.as_ref(), whole_node_graph)?;
+        let (resource, node_shape, storage) = match (racks, graph) {
             (Some(_), _) if source != ResourceSource::Synthetic => {
                 let problem = "the resource file describes the system and its storage: remove the rabbit_* keys";
                 return Err(settings.error("rabbit_nodes_per_rack", problem));
@@ -201,7 +207,6 @@ impl Config {
             Some(dir) => dir.to_path_buf(),
             None => settings.file().parent().unwrap_or(Path::new("/")).join(DEFAULT_OUTPUT_DIR),
         };
-        let whole_node_graph = settings.bool("whole_node_graph").unwrap_or(false);
         if whole_node_graph && resource != ResourceSource::Synthetic {
             let problem = match resource {
                 ResourceSource::Racks(_) => "cannot be combined with the rabbit_* keys: their racks hold every core",
@@ -211,7 +216,10 @@ impl Config {
         }
         let swf = SwfOptions {
             procs_per_node: narrow(&settings, "swf_procs_per_node")?.unwrap_or(1),
-            epoch: settings.float("swf_epoch").map(SimTime::from_secs_f64),
+            epoch: settings
+                .float("swf_epoch")
+                .map(|secs| SimTime::from_input_secs(secs).map_err(|problem| settings.error("swf_epoch", problem)))
+                .transpose()?,
         };
 
         Ok(Config {
@@ -229,9 +237,10 @@ impl Config {
             resource,
             output_dir,
             swf,
-            step_timeout: settings.float("step_timeout").unwrap_or(DEFAULT_STEP_TIMEOUT),
+            step_timeout: seconds_at_most(&settings, "step_timeout", MAX_WAIT_SECONDS)?.unwrap_or(DEFAULT_STEP_TIMEOUT),
             faketime: settings.bool("faketime").unwrap_or(true),
-            faketime_start_lead: settings.float("faketime_start_lead").unwrap_or(DEFAULT_FAKETIME_START_LEAD),
+            faketime_start_lead: seconds_at_most(&settings, "faketime_start_lead", MAX_WAIT_SECONDS)?
+                .unwrap_or(DEFAULT_FAKETIME_START_LEAD),
             max_jobs: settings.int("max_jobs"),
             output_compression: resolve_output_compression(&settings)?,
             warnings,
@@ -260,6 +269,68 @@ impl Config {
             text.push_str(&format!("; {storage}"));
         }
         text
+    }
+}
+
+/// The most vertices the scheduler's resource graph may have. Fluxion took about 30 kB
+/// of broker memory per vertex on a Tuolumne-size graph (see README, *Rabbit storage*),
+/// so ten million would need some 300 GB; a count beyond that is a typo, which would
+/// otherwise surface as an instance that never starts.
+const MAX_GRAPH_VERTICES: u64 = 10_000_000;
+/// The most rabbit storage a system may have in all, in GiB (a zettabyte).
+const MAX_STORAGE_GIB: u64 = 1_000_000_000_000;
+
+/// Refuses a system whose resource graph (a vertex per node, core and GPU, and per
+/// rack and SSD share) is too large to build, and rack storage whose sizes overflow.
+fn check_graph_size(
+    settings: &Settings,
+    source: &ResourceSource,
+    system: &SystemSpec,
+    racks: Option<&RackKeys>,
+    whole_node_graph: bool,
+) -> Result<(), ConfigError> {
+    let scheduled = if whole_node_graph { system.whole_nodes() } else { *system };
+    let per_node = 1 + u64::from(scheduled.cores_per_node) + u64::from(scheduled.gpus_per_node);
+    let rack_count = racks.map_or(0, |keys| u64::from(system.nnodes.div_ceil(keys.nodes_per_rack)));
+    let shares = racks.map_or(0, |keys| rack_count * u64::from(keys.shares_per_rack));
+    let vertices = u64::from(scheduled.nnodes) * per_node + rack_count + shares;
+    if vertices > MAX_GRAPH_VERTICES {
+        let key = match source {
+            ResourceSource::Rv1(_) | ResourceSource::Jgf(_) if settings.path("resource_R").is_some() => "resource_R",
+            ResourceSource::Rv1(_) | ResourceSource::Jgf(_) => "resource_file",
+            _ if shares > MAX_GRAPH_VERTICES / 2 => "rabbit_shares_per_rack",
+            _ => "nnodes",
+        };
+        let problem = format!(
+            "the system ({scheduled}{}) would give the scheduler a resource graph of {vertices} vertices; \
+             at most {MAX_GRAPH_VERTICES} are supported",
+            if shares > 0 { format!(", {shares} SSD shares") } else { String::new() }
+        );
+        return Err(settings.error(key, problem));
+    }
+    if let Some(keys) = racks {
+        let total = u64::from(keys.shares_per_rack)
+            .checked_mul(keys.share_gib)
+            .and_then(|per_rack| per_rack.checked_mul(rack_count))
+            .filter(|&total| total <= MAX_STORAGE_GIB);
+        if total.is_none() {
+            let problem = format!(
+                "{} racks of {} shares of {} GiB exceed {MAX_STORAGE_GIB} GiB of storage in all",
+                rack_count, keys.shares_per_rack, keys.share_gib
+            );
+            return Err(settings.error("rabbit_share_gib", problem));
+        }
+    }
+    Ok(())
+}
+
+/// A number of seconds that must not exceed `max`.
+fn seconds_at_most(settings: &Settings, key: &'static str, max: f64) -> Result<Option<f64>, ConfigError> {
+    match settings.float(key) {
+        Some(secs) if secs > max => {
+            Err(settings.error(key, format!("{} s is too long: at most {max} s", show_secs(secs))))
+        }
+        secs => Ok(secs),
     }
 }
 

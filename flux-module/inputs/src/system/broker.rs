@@ -36,6 +36,7 @@ pub fn broker_config(cfg: &Config, r_path: &Path) -> Result<String, SystemError>
         key: key.to_string(),
         problem,
     };
+    check_queue_policy(&cfg.flux_config).map_err(|(key, problem)| error(&key, problem))?;
     let mut table = toml::Table::new();
     for (key, value) in &cfg.flux_config {
         table.insert(key.clone(), to_toml(value, key).map_err(|(key, problem)| error(&key, problem))?);
@@ -104,6 +105,25 @@ pub fn broker_config(cfg: &Config, r_path: &Path) -> Result<String, SystemError>
     Ok(toml::to_string(&table).expect("a TOML table built from JSON always serializes"))
 }
 
+/// The queue policies Fluxion's qmanager knows (flux-sched `qmanager_opts.cpp`,
+/// `known_queue_policy`).
+const QUEUE_POLICIES: [&str; 4] = ["fcfs", "easy", "hybrid", "conservative"];
+
+/// Fluxion reads an unknown `queue-policy` as its default, fcfs, and says so only in a
+/// debug line: a misspelt "eays" would replay the whole trace under the wrong policy.
+fn check_queue_policy(flux_config: &serde_json::Map<String, Value>) -> Result<(), (String, String)> {
+    let Some(policy) = flux_config.get("sched-fluxion-qmanager").and_then(|q| q.get("queue-policy")) else {
+        return Ok(());
+    };
+    match policy.as_str() {
+        Some(name) if QUEUE_POLICIES.contains(&name) => Ok(()),
+        _ => Err((
+            "sched-fluxion-qmanager.queue-policy".to_string(),
+            format!("{policy} is not a policy Fluxion knows: expected one of {}", QUEUE_POLICIES.join(", ")),
+        )),
+    }
+}
+
 /// Converts one JSON value; `key` is its dotted path, for the error when it has no TOML form.
 fn to_toml(value: &Value, key: &str) -> Result<toml::Value, (String, String)> {
     Ok(match value {
@@ -143,6 +163,21 @@ mod tests {
         assert_eq!(toml["list"].as_array().map(Vec::len), Some(2));
         let err = to_toml(&json!({"a": [1, null]}), "x").unwrap_err();
         assert_eq!(err.0, "x.a[1]");
+    }
+
+    #[test]
+    fn an_unknown_queue_policy_is_refused() {
+        let config =
+            |policy: Value| json!({"sched-fluxion-qmanager": {"queue-policy": policy}}).as_object().unwrap().clone();
+        assert!(check_queue_policy(&config(json!("easy"))).is_ok());
+        assert!(check_queue_policy(&serde_json::Map::new()).is_ok());
+        let (key, problem) = check_queue_policy(&config(json!("eays"))).unwrap_err();
+        assert_eq!(key, "sched-fluxion-qmanager.queue-policy");
+        assert_eq!(
+            problem,
+            "\"eays\" is not a policy Fluxion knows: expected one of fcfs, easy, hybrid, conservative"
+        );
+        assert!(check_queue_policy(&config(json!(5))).is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! counted to size a system, expanded to name the ranks a job ran on.
 
 /// The inclusive ranges of an idset string, or a description of what is wrong with it.
-fn ranges(idset: &str) -> Result<Vec<(u32, u32)>, String> {
+pub(crate) fn ranges(idset: &str) -> Result<Vec<(u32, u32)>, String> {
     let inner = idset.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(idset);
     if inner.is_empty() {
         return Ok(Vec::new());

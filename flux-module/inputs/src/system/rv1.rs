@@ -50,6 +50,7 @@ pub(crate) fn node_shape(r: &Value) -> Result<SystemSpec, String> {
     // (cores, gpus) -> ranks with that shape, in order of first appearance.
     let mut shapes: Vec<((u64, u64), u64)> = Vec::new();
     let mut nnodes = 0u64;
+    let mut rank_ranges: Vec<(u32, u32)> = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let field = |name: &str| -> Result<u64, String> {
             let text = match entry.pointer(name) {
@@ -62,6 +63,9 @@ pub(crate) fn node_shape(r: &Value) -> Result<SystemSpec, String> {
             return Err(format!("R_lite[{i}]: missing \"rank\""));
         }
         let ranks = field("/rank")?;
+        if let Some(text) = entry["rank"].as_str() {
+            rank_ranges.extend(idset::ranges(text).map_err(|e| format!("R_lite[{i}]/rank: {e}"))?);
+        }
         let shape = (field("/children/core")?, field("/children/gpu")?);
         nnodes += ranks;
         match shapes.iter_mut().find(|(s, _)| *s == shape) {
@@ -77,11 +81,78 @@ pub(crate) fn node_shape(r: &Value) -> Result<SystemSpec, String> {
         .max_by_key(|(_, ranks)| *ranks)
         .ok_or("R_lite has no rank with cores")?;
     let narrow = |n: u64, what: &str| u32::try_from(n).map_err(|_| format!("{what} count {n} is too large"));
+    check_ranks(rank_ranges).map_err(|e| format!("R_lite: {e}"))?;
+    check_nodelist(r, nnodes)?;
     Ok(SystemSpec {
         nnodes: narrow(nnodes, "rank")?,
         cores_per_node: narrow(*cores, "core")?,
         gpus_per_node: narrow(*gpus, "gpu")?,
     })
+}
+
+/// The instance has one broker standing for every node, and a job's nodes are named by
+/// rank, so the ranks of `R_lite` must be 0, 1, ... N-1, each once: flux-core's resource
+/// module and Fluxion fail at start-up otherwise, with no word of the file.
+fn check_ranks(mut ranges: Vec<(u32, u32)>) -> Result<(), String> {
+    ranges.sort_unstable();
+    let mut next = 0u64;
+    for (first, last) in ranges {
+        match u64::from(first).cmp(&next) {
+            std::cmp::Ordering::Less => return Err(format!("rank {first} is listed twice")),
+            std::cmp::Ordering::Greater => {
+                return Err(format!("ranks must be 0 to N-1 without gaps, but rank {next} is missing"));
+            }
+            std::cmp::Ordering::Equal => next = u64::from(last) + 1,
+        }
+    }
+    Ok(())
+}
+
+/// `execution.nodelist`, when given, names one host per rank (RFC 20); flux-core's
+/// resource module refuses an R whose host count differs.
+fn check_nodelist(r: &Value, nnodes: u64) -> Result<(), String> {
+    let Some(list) = r.pointer("/execution/nodelist") else {
+        return Ok(());
+    };
+    let bad = || "execution.nodelist: expected an array of hostlist strings such as \"node[0-15]\"".to_string();
+    let mut hosts = 0u64;
+    for hostlist in list.as_array().ok_or_else(bad)? {
+        hosts += hostlist_count(hostlist.as_str().ok_or_else(bad)?).map_err(|e| format!("execution.nodelist: {e}"))?;
+    }
+    if hosts != nnodes {
+        return Err(format!("execution.nodelist names {hosts} hosts, but R_lite has {nnodes} ranks"));
+    }
+    Ok(())
+}
+
+/// How many hosts an RFC 29 hostlist names: `"node[0-3,7],login1"` is 6.
+fn hostlist_count(hostlist: &str) -> Result<u64, String> {
+    let bad = || format!("invalid hostlist \"{hostlist}\" (expected e.g. \"node[0-3,7],login1\")");
+    // Hosts are separated by the commas outside brackets.
+    let mut hosts = Vec::new();
+    let (mut depth, mut start) = (0, 0);
+    for (at, c) in hostlist.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ',' if depth == 0 => {
+                hosts.push(&hostlist[start..at]);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    hosts.push(&hostlist[start..]);
+    hosts
+        .into_iter()
+        .map(|host| match (host.find('['), host.rfind(']')) {
+            (None, None) if !host.is_empty() && !host.contains(']') => Ok(1),
+            (Some(open), Some(close)) if open < close && host.matches('[').count() == 1 => {
+                idset::count(&host[open + 1..close]).map_err(|_| bad())
+            }
+            _ => Err(bad()),
+        })
+        .sum()
 }
 
 /// The RV1 R of `system`: ranks `0..nnodes` named `node0...`, each with the same cores and GPUs.
@@ -136,6 +207,8 @@ pub(crate) fn from_graph(graph: &Graph) -> Result<Value, String> {
     if let Some(pair) = nodes.windows(2).find(|pair| pair[0].0 == pair[1].0) {
         return Err(format!("nodes {} and {} both have rank {}", pair[0].1, pair[1].1, pair[0].0));
     }
+    let ranks = nodes.iter().map(|&(rank, ..)| (rank, rank)).collect();
+    check_ranks(ranks).map_err(|e| format!("the graph's nodes: {e}"))?;
     // One R_lite entry per distinct (cores, gpus), listing its ranks.
     let mut shapes: Vec<(&str, &str, Vec<u32>)> = Vec::new();
     for (rank, _, cores, gpus) in &nodes {
@@ -167,6 +240,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn hostlists_are_counted() {
+        assert_eq!(hostlist_count("node0"), Ok(1));
+        assert_eq!(hostlist_count("node[0-3,7],login1"), Ok(6));
+        assert_eq!(hostlist_count("a[01-10]b,c[1,3]"), Ok(12));
+        for bad in ["", "a,,b", "a[", "a]", "a[1-0]", "a[1][2]", "a[x]"] {
+            assert!(hostlist_count(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ranks_run_from_0_without_gaps_and_the_nodelist_names_each() {
+        let r = |ranks: &[&str], nodelist: Value| {
+            let entries: Vec<Value> =
+                ranks.iter().map(|&rank| json!({"rank": rank, "children": {"core": "0-3"}})).collect();
+            node_shape(&json!({"version": 1, "execution": {"R_lite": entries, "nodelist": nodelist}}))
+        };
+        assert_eq!(r(&["0-1", "2"], json!(["n[0-1]", "n9"])).unwrap().nnodes, 3);
+        assert!(r(&["5-6"], json!(["n[5-6]"])).unwrap_err().contains("rank 0 is missing"));
+        assert!(r(&["0-1", "1"], json!(["n[0-2]"])).unwrap_err().contains("rank 1 is listed twice"));
+        assert!(r(&["0-1", "3"], json!(["n[0-2]"])).unwrap_err().contains("rank 2 is missing"));
+        let err = r(&["0-1"], json!(["a"])).unwrap_err();
+        assert_eq!(err, "execution.nodelist names 1 hosts, but R_lite has 2 ranks");
+        assert!(r(&["0"], json!("a")).unwrap_err().contains("expected an array"));
+    }
+
+    #[test]
     fn r_lite_of_a_graph_names_its_ranks_and_ids() {
         let vertex = |id: &str, kind: &str, n: i64, rank: i64| {
             json!({"id": id, "metadata": {"type": kind, "id": n, "rank": rank, "paths": {"containment": ""}}})
@@ -190,6 +289,11 @@ mod tests {
         unranked["nodes"][0]["metadata"]["rank"] = (-1).into();
         let err = from_graph(&Graph::parse(&unranked).unwrap()).unwrap_err();
         assert_eq!(err, "vertex \"a\" (node node0): a node needs its broker rank (metadata.rank >= 0)");
+
+        let mut gap = graph.clone();
+        gap["nodes"][0]["metadata"]["rank"] = 7.into();
+        let err = from_graph(&Graph::parse(&gap).unwrap()).unwrap_err();
+        assert_eq!(err, "the graph's nodes: ranks must be 0 to N-1 without gaps, but rank 1 is missing");
     }
 
     #[test]

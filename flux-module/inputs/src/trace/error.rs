@@ -14,8 +14,12 @@ pub enum TraceError {
     #[error("{}:{line}: cannot read the trace: {source}", path.display())]
     Read { path: PathBuf, line: u64, source: std::io::Error },
 
-    #[error("{}: no header line (expected e.g. JobID,NNodes,NCPUS,Timelimit,Submit,Elapsed)", path.display())]
-    NoHeader { path: PathBuf },
+    /// The file ends (on `line`, one past its last line) before a header line.
+    #[error(
+        "{}:{line}: the file ends without a header line (expected e.g. JobID,NNodes,NCPUS,Timelimit,Submit,Elapsed)",
+        path.display()
+    )]
+    NoHeader { path: PathBuf, line: u64 },
 
     #[error("{}:{line}: header has no {column} column (it has: {found})", path.display())]
     MissingColumn { path: PathBuf, line: u64, column: String, found: String },

@@ -8,6 +8,12 @@
 //! million-row trace streams like a plain one. Concatenated members (what `cat a.gz b.gz`
 //! makes) read as one stream, as `gunzip` reads them.
 //!
+//! A UTF-8 byte order mark at the start of the (decompressed) text is skipped: spreadsheet
+//! programs on Windows write one before the header of every CSV they export, and it
+//! would otherwise become part of the first column's name or hide a first `;` or `#`.
+//! Only regular files are read: a directory is refused at once, and a FIFO or a device,
+//! which could block the reader forever, is refused before it is opened.
+//!
 //! Decompression errors (a truncated file, a corrupt block, a checksum that does not
 //! match) surface as read errors saying so; the readers report them with the file and the
 //! line they had reached, so a damaged download is never replayed as a shorter trace. A
@@ -25,6 +31,9 @@ use super::TraceError;
 /// The first two bytes of every gzip member (RFC 1952).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// U+FEFF encoded in UTF-8: the byte order mark some programs put before a text file.
+const UTF8_BOM: [u8; 3] = [0xef, 0xbb, 0xbf];
+
 /// A trace opened for reading line by line, decompressing when it is gzip.
 pub(crate) enum TraceFile {
     Plain(BufReader<File>),
@@ -35,19 +44,33 @@ pub(crate) enum TraceFile {
 impl TraceFile {
     pub(crate) fn open(path: &Path) -> Result<TraceFile, TraceError> {
         let open_error = |source| TraceError::Open { path: path.to_path_buf(), source };
+        if !std::fs::metadata(path).map_err(open_error)?.is_file() {
+            return Err(open_error(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file")));
+        }
         let mut file = BufReader::new(File::open(path).map_err(open_error)?);
         // A regular file fills the buffer as far as it can, so a gzip file shows both bytes.
         let is_gzip = file.fill_buf().map_err(open_error)?.starts_with(&GZIP_MAGIC);
-        if is_gzip {
-            return Ok(TraceFile::Gzip(Box::new(BufReader::new(Gunzip(MultiGzDecoder::new(file))))));
-        }
-        if has_gz_extension(path) {
+        let mut trace = if is_gzip {
+            TraceFile::Gzip(Box::new(BufReader::new(Gunzip(MultiGzDecoder::new(file)))))
+        } else if has_gz_extension(path) {
             return Err(open_error(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "the name ends in .gz but the file is not gzip data (it does not start with 1f 8b)",
             )));
+        } else {
+            TraceFile::Plain(file)
+        };
+        trace.skip_bom().map_err(|source| TraceError::Read { path: path.to_path_buf(), line: 1, source })?;
+        Ok(trace)
+    }
+
+    /// Consumes a UTF-8 byte order mark at the start of the text, if there is one.
+    fn skip_bom(&mut self) -> io::Result<()> {
+        // The first buffer of text holds all three bytes unless the text is shorter.
+        if self.fill_buf()?.starts_with(&UTF8_BOM) {
+            self.consume(UTF8_BOM.len());
         }
-        Ok(TraceFile::Plain(file))
+        Ok(())
     }
 }
 

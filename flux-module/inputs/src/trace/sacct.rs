@@ -21,7 +21,7 @@ use super::walltime::{Walltime, parse_walltime};
 use super::file::TraceFile;
 use super::warnings::TraceWarnings;
 use super::{TraceError, TraceJob};
-use crate::time::{SimDuration, SimTime};
+use crate::time::{LATEST_INPUT_SECS, SimDuration, SimTime};
 
 /// Where each used column sits in a row.
 #[derive(Debug, Default)]
@@ -67,7 +67,7 @@ impl SacctReader {
             warnings: TraceWarnings::new(path),
         };
         if !reader.next_data_line()? {
-            return Err(TraceError::NoHeader { path: path.to_path_buf() });
+            return Err(TraceError::NoHeader { path: path.to_path_buf(), line: reader.line + 1 });
         }
         let delimiter = if reader.buffer.contains('|') { b'|' } else { b',' };
         reader.fields = FieldSplitter::new(delimiter);
@@ -124,12 +124,16 @@ impl SacctReader {
         }
         let cols = &self.columns;
         let submit = match self.first_filled(cols.t_submit, cols.submit) {
-            Some(c) if Some(c) == cols.t_submit => self.parse(c, |s| parse_seconds(s).map(SimTime::from_secs_f64))?,
+            Some(c) if Some(c) == cols.t_submit => {
+                self.parse(c, |s| parse_seconds(s).and_then(SimTime::from_input_secs))?
+            }
             Some(c) => self.parse(c, parse_iso_utc)?,
             None => unreachable!("a submit column is required"),
         };
         let elapsed = match self.first_filled(cols.elapsed_s, cols.elapsed) {
-            Some(c) if Some(c) == cols.elapsed_s => self.parse(c, |s| parse_seconds(s).map(SimDuration::from_secs_f64))?,
+            Some(c) if Some(c) == cols.elapsed_s => {
+                self.parse(c, |s| parse_seconds(s).and_then(SimDuration::from_input_secs))?
+            }
             Some(c) => self.parse(c, |s| match parse_walltime(s)? {
                 Walltime::Limited(d) => Ok(d),
                 Walltime::Unlimited => Err(format!("\"{s}\" is not a run time")),
@@ -220,6 +224,18 @@ impl Iterator for SacctReader {
 
 impl Columns {
     fn find(header: &[String], path: &Path, line: u64, require_gpus: bool) -> Result<Columns, TraceError> {
+        // A column read twice would leave the value to whichever comes first: refuse it.
+        for name in USED {
+            let mut same = header.iter().enumerate().filter(|(_, h)| h.eq_ignore_ascii_case(name)).map(|(i, _)| i + 1);
+            if let (Some(first), Some(second)) = (same.next(), same.next()) {
+                return Err(TraceError::Field {
+                    path: path.to_path_buf(),
+                    line,
+                    field: name.to_string(),
+                    problem: format!("columns {first} and {second} both have this name; keep one"),
+                });
+            }
+        }
         let find = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
         let missing = |column: &str| TraceError::MissingColumn {
             path: path.to_path_buf(),
@@ -253,6 +269,10 @@ impl Columns {
     }
 }
 
+/// The columns this reader uses (besides the storage column, see [`storage`]).
+const USED: [&str; 9] =
+    ["JobID", "Submit", "t_submit", "Elapsed", "elapsed_s", "Timelimit", "NNodes", "NCPUS", "NGPUS"];
+
 /// Non-negative decimal seconds (`t_submit`, `elapsed_s`).
 fn parse_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -262,11 +282,15 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.ffffff]`, read as UTC (sacct prints local time without a zone;
-/// the traces this emulator replays are written in UTC).
+/// the traces this emulator replays are written in UTC), from 1970 to the end of 9999.
 fn parse_iso_utc(text: &str) -> Result<SimTime, String> {
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
-        .map(|t| SimTime::from_micros(t.and_utc().timestamp_micros()))
-        .map_err(|_| format!("expected a time like 2019-01-01T00:00:00, found \"{text}\""))
+    let micros = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .map(|t| t.and_utc().timestamp_micros())
+        .map_err(|_| format!("expected a time like 2019-01-01T00:00:00, found \"{text}\""))?;
+    if !(0..=LATEST_INPUT_SECS * 1_000_000).contains(&micros) {
+        return Err(format!("\"{text}\" is out of range: times from 1970-01-01T00:00:00 to 9999-12-31T23:59:59"));
+    }
+    Ok(SimTime::from_micros(micros))
 }
 
 fn parse_count(text: &str) -> Result<u32, String> {
@@ -404,7 +428,8 @@ mod tests {
         let (rows, _) = read_on(gpus, "JobID,NNodes,NCPUS,Timelimit,Submit,Elapsed\n");
         assert!(rows[0].as_ref().unwrap_err().contains("no NGPUS (required because the system has GPUs) column"));
         let (rows, _) = read("# only a comment\n");
-        assert!(rows[0].as_ref().unwrap_err().contains("no header line"));
+        let err = rows[0].as_ref().unwrap_err();
+        assert!(err.ends_with(":2: the file ends without a header line (expected e.g. JobID,NNodes,NCPUS,Timelimit,Submit,Elapsed)"));
     }
 
     #[test]

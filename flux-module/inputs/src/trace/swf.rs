@@ -20,7 +20,7 @@ use super::file::TraceFile;
 use super::warnings::TraceWarnings;
 use super::{TraceError, TraceJob};
 use crate::config::SwfOptions;
-use crate::time::{SimDuration, SimTime};
+use crate::time::{LATEST_INPUT_SECS, SimDuration, SimTime};
 
 /// 2019-01-01T00:00:00Z: the start of the sample sacct traces, used when an SWF log
 /// says nothing about when it started.
@@ -145,22 +145,30 @@ impl SwfReader {
 
         let nnodes = u32::try_from((procs as u64).div_ceil(u64::from(self.procs_per_node)))
             .map_err(|_| self.field_error(ALLOCATED_PROCS, format!("{procs} processors is too many")))?;
-        let elapsed = SimDuration::from_secs_f64(run_time);
-        let requested = SimDuration::from_secs_f64(requested_time);
+        let seconds =
+            |field: usize, secs: f64| SimDuration::from_input_secs(secs).map_err(|e| self.field_error(field, e));
+        let offset = seconds(SUBMIT, submit_offset)?;
+        let submit = self.epoch() + offset;
+        if submit > SimTime::from_secs(LATEST_INPUT_SECS) {
+            let problem = format!("{} s after the log's start {} is later than the end of 9999", offset, self.epoch());
+            return Err(self.field_error(SUBMIT, problem));
+        }
+        let elapsed = seconds(RUN_TIME, run_time)?;
+        // -1 (or 0) says the log does not know.
+        let requested = if requested_time > 0.0 { seconds(REQUESTED_TIME, requested_time)? } else { SimDuration::ZERO };
         let time_limit = if requested > SimDuration::ZERO && requested >= elapsed {
             requested
         } else {
             let minutes = (elapsed.as_micros() as u64).div_ceil(60_000_000).max(1);
             SimDuration::from_secs(minutes as i64 * 60)
         };
-        let epoch = self.epoch();
         let trace_idx = self.next_idx;
         self.next_idx += 1;
         Ok(Some(TraceJob {
             trace_idx,
             line,
             trace_id: fields[0].to_string(),
-            submit: epoch + SimDuration::from_secs_f64(submit_offset),
+            submit,
             elapsed,
             time_limit: Some(time_limit),
             nnodes,
@@ -171,15 +179,30 @@ impl SwfReader {
         }))
     }
 
-    /// Reads `; UnixStartTime: N` from a header comment.
-    fn read_header_comment(&mut self) {
+    /// Reads `; UnixStartTime: N` from a header comment; other comments are notes for
+    /// people (`; Computer:`, `; Note:`, keys of later SWF versions) and are skipped. A
+    /// start time that is not epoch seconds is an error: every submit time depends on it.
+    fn read_header_comment(&mut self) -> Result<(), TraceError> {
         let comment = self.buffer.trim_start().trim_start_matches(';').trim();
-        let start = comment
-            .split_once(':')
-            .filter(|(key, _)| key.trim() == "UnixStartTime")
-            .and_then(|(_, value)| value.trim().parse::<f64>().ok());
-        if let Some(secs) = start {
-            self.header_epoch = Some(SimTime::from_secs_f64(secs));
+        let Some((_, value)) = comment.split_once(':').filter(|(key, _)| key.trim() == "UnixStartTime") else {
+            return Ok(());
+        };
+        let value = value.trim();
+        let start = value
+            .parse::<f64>()
+            .map_err(|_| format!("expected epoch seconds, found \"{value}\""))
+            .and_then(SimTime::from_input_secs);
+        match start {
+            Ok(start) => {
+                self.header_epoch = Some(start);
+                Ok(())
+            }
+            Err(problem) => Err(TraceError::Field {
+                path: self.path.clone(),
+                line: self.line,
+                field: "header UnixStartTime".to_string(),
+                problem,
+            }),
         }
     }
 }
@@ -203,8 +226,11 @@ impl Iterator for SwfReader {
             }
             if text.starts_with(';') {
                 // Only the header, before the first replayed job, describes the log.
-                if self.next_idx == 0 {
-                    self.read_header_comment();
+                // (With swf_epoch set, the header's start time is not used.)
+                if self.next_idx == 0 && self.configured_epoch.is_none() {
+                    if let Err(e) = self.read_header_comment() {
+                        return Some(Err(e));
+                    }
                 }
                 continue;
             }

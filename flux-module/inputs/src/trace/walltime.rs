@@ -3,7 +3,7 @@
 //! read), each with optional fractional seconds; and `UNLIMITED` / `Partition_Limit`.
 //! Anything else is an error: the Python implementation read unknown formats as 0 s.
 
-use crate::time::SimDuration;
+use crate::time::{LONGEST_INPUT_SECS, SimDuration};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Walltime {
@@ -55,6 +55,9 @@ pub(crate) fn parse_walltime(text: &str) -> Result<Walltime, String> {
     let total_secs = ((i64::from(days.unwrap_or(0)) * 24 + i64::from(hours)) * 60 + i64::from(minutes)) * 60
         + i64::from(secs);
     let micros = total_secs.checked_mul(1_000_000).ok_or_else(bad)? + fraction_to_micros(fraction);
+    if micros > LONGEST_INPUT_SECS * 1_000_000 {
+        return Err(format!("\"{text}\" is out of range: at most {LONGEST_INPUT_SECS} s (100 years)"));
+    }
     Ok(Walltime::Limited(SimDuration::from_micros(micros)))
 }
 
@@ -97,6 +100,8 @@ mod tests {
 
     #[test]
     fn rejects_everything_else() {
+        assert!(parse_walltime("36500-00:00:00").is_ok());
+        assert!(parse_walltime("36501-00:00:00").unwrap_err().contains("out of range"));
         for bad in ["", "60", "INVALID", "1-02:03", "a:b", "1:2:3:4:5", "00:60", "01:60:00", "1-24:00:00", "-1:00", "00:01.x", " 1:00"] {
             assert!(parse_walltime(bad).is_err(), "{bad:?} was accepted");
         }
