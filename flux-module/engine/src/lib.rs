@@ -15,10 +15,11 @@ mod faketime;
 mod job;
 mod module_args;
 mod occupancy;
+mod pause;
 mod storage_use;
 
 pub use command::{AllocatedShare, Allocation, Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
-pub use engine::{Engine, EngineSettings, Progress};
+pub use engine::{Engine, EngineSettings, PauseState, Progress};
 pub use faketime::{ForwardClock, faketime_offset};
 pub use job::{ActiveJob, Footprint};
 pub use module_args::ModuleArgs;
