@@ -17,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use emu_protocol::JobId;
 use emu_protocol::jobtap::{JobResult as TapResult, Transition, WatchedState};
+use emu_protocol::module::PauseState;
 use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
 use ff_inputs::{RequestRules, SimTime, TraceError};
 use ff_report::{JobRecord, JobResult, ProbeTimes};
@@ -70,17 +71,6 @@ enum StepPart {
     /// simulated time. `again`: another job ended after this barrier left the job-manager
     /// condition, so one more barrier follows.
     Settle { again: bool },
-}
-
-/// Where the replay is with respect to the user's pause requests (for status reports).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PauseState {
-    Running,
-    /// A pause was asked for and is reached at the next step boundary (or a `step N` is
-    /// under way, or the instance is settling after a cancel while paused).
-    Pausing,
-    /// Stopped between steps; the instance is quiescent and simulated time stands still.
-    Paused,
 }
 
 struct Step {

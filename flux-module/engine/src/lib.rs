@@ -19,7 +19,7 @@ mod pause;
 mod storage_use;
 
 pub use command::{AllocatedShare, Allocation, Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
-pub use engine::{Engine, EngineSettings, PauseState, Progress};
+pub use engine::{Engine, EngineSettings, Progress};
 pub use faketime::{ForwardClock, faketime_offset};
 pub use job::{ActiveJob, Footprint};
 pub use module_args::ModuleArgs;

@@ -13,9 +13,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use emu_protocol::JobId;
 use emu_protocol::jobtap::{JobResult as TapResult, Transition, WatchedState};
 use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
-use ff_engine::{
-    Command, Engine, EngineSettings, ExecResponse, Now, PauseState, ResourceCounts, RunOutcome, StepSample,
-};
+use emu_protocol::module::PauseState;
+use ff_engine::{Command, Engine, EngineSettings, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
 use ff_inputs::{RequestRules, SimDuration, SimTime, SystemSpec, TraceJob};
 use ff_report::{JobRecord, JobResult};
 
