@@ -250,6 +250,13 @@ impl Replay {
                     }
                 }
             }
+            Command::HoldClock => {
+                if let Some(clock) = &mut self.clock {
+                    if let Err(e) = clock.hold() {
+                        self.abort(format!("could not stop the simulated clock for the pause: {e}"));
+                    }
+                }
+            }
             Command::Submit { trace_idx, jobspec } => self.submit(trace_idx, &jobspec),
             Command::Respond { id, response } => {
                 if let Some(exec) = &mut self.exec {

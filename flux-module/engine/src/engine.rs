@@ -511,6 +511,7 @@ impl Engine {
         };
         if self.pause.holds(self.progress.steps, next) {
             self.stage = Stage::Paused;
+            self.commands.push_back(Command::HoldClock);
             return;
         }
         self.begin_step(next, now);

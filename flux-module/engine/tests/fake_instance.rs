@@ -169,6 +169,7 @@ impl Fake {
             let now = self.now();
             match cmd {
                 Command::SetClock(t) => clock.push(t),
+                Command::HoldClock => assert_eq!(engine.pause_state(), PauseState::Paused),
                 Command::QueryResources => engine.handle_resources(
                     Ok(ResourceCounts { nodes: self.nnodes.into(), cores: u64::from(self.nnodes) * 16, gpus: 0 }),
                     now,
