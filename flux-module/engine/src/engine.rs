@@ -451,8 +451,8 @@ impl Engine {
         }
         let Some(idx) = self.by_id.get(&id).copied() else { return };
         let Some(job) = self.active.get_mut(&idx) else { return };
-        let pending = matches!(job.phase, JobPhase::Submitting | JobPhase::Queued);
-        if pending || matches!(job.phase, JobPhase::Running { .. }) {
+        if !matches!(job.phase, JobPhase::Released { .. }) {
+            // Ended from outside, pending or running.
             self.settle_if_paused(id, now);
         }
         let Some(job) = self.active.get_mut(&idx) else { return };

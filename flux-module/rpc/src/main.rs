@@ -38,10 +38,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn request(topic: &str, payload: Option<&str>) -> Result<Option<String>, FluxError> {
+/// The answer's payload (None: an empty answer).
+type Answer = Result<Option<String>, FluxError>;
+
+fn request(topic: &str, payload: Option<&str>) -> Answer {
     let conn = Connection::open(None)?;
     let h = conn.flux();
-    let answer: Rc<RefCell<Option<Result<Option<String>, FluxError>>>> = Rc::default();
+    let answer: Rc<RefCell<Option<Answer>>> = Rc::default();
     let future = h.rpc(topic, payload, NODEID_ANY, 0)?;
     {
         let answer = answer.clone();
