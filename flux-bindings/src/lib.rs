@@ -27,6 +27,7 @@
 
 mod sys;
 
+pub mod connection;
 pub mod error;
 pub mod future;
 pub mod guard;
@@ -40,6 +41,7 @@ pub mod message;
 pub mod module;
 pub mod watcher;
 
+pub use connection::Connection;
 pub use error::{FluxError, Result};
 pub use future::{Future, FutureRef};
 pub use handle::{Flux, LogLevel};

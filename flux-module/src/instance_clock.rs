@@ -36,26 +36,41 @@ impl InstanceClock {
     }
 
     pub fn set(&mut self, t: SimTime) -> std::io::Result<()> {
-        let Some(offset) = self.clock.advance(t, real_now_us()?) else { return Ok(()) };
-        let value = CString::new(offset).map_err(std::io::Error::other)?;
-        let name = CString::new(FAKETIME).map_err(std::io::Error::other)?;
-        // SAFETY: valid C strings. Other broker threads read FAKETIME concurrently (each
-        // clock read calls getenv). glibc's setenv, for a variable that already exists
-        // (checked in `new`), swaps the one pointer in `environ` to a newly allocated
-        // "FAKETIME=..." string and never frees the strings it allocated, so a concurrent
-        // getenv sees the old value or the new one, never freed memory; the `environ`
-        // array itself is reallocated only when a variable is added, and nothing in the
-        // broker adds variables while a replay runs.
-        if unsafe { libc::setenv(name.as_ptr(), value.as_ptr(), 1) } != 0 {
-            return Err(std::io::Error::last_os_error());
+        match self.clock.advance(t, real_now_us()?) {
+            Some(offset) => write_faketime(offset),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// Stops the instance's clock while the replay is paused (the next `set` starts it).
+    pub fn hold(&mut self) -> std::io::Result<()> {
+        match self.clock.hold(real_now_us()?) {
+            Some(stopped) => write_faketime(stopped),
+            None => Ok(()),
+        }
     }
 
     /// Largest lag of simulated time behind the instance's clock, in seconds.
     pub fn max_overrun(&self) -> f64 {
         self.clock.max_overrun_us as f64 / 1e6
     }
+}
+
+/// Sets `FAKETIME` in the broker's environment: every clock read in the instance sees it.
+fn write_faketime(value: String) -> std::io::Result<()> {
+    let value = CString::new(value).map_err(std::io::Error::other)?;
+    let name = CString::new(FAKETIME).map_err(std::io::Error::other)?;
+    // SAFETY: valid C strings. Other broker threads read FAKETIME concurrently (each
+    // clock read calls getenv). glibc's setenv, for a variable that already exists
+    // (checked in `new`), swaps the one pointer in `environ` to a newly allocated
+    // "FAKETIME=..." string and never frees the strings it allocated, so a concurrent
+    // getenv sees the old value or the new one, never freed memory; the `environ`
+    // array itself is reallocated only when a variable is added, and nothing in the
+    // broker adds variables while a replay runs.
+    if unsafe { libc::setenv(name.as_ptr(), value.as_ptr(), 1) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// The real time in epoch microseconds, bypassing libfaketime (a raw syscall, not libc's

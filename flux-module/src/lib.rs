@@ -10,6 +10,7 @@
 //! carries its commands to Flux and Flux's answers back (one module per conversation).
 
 mod artifacts;
+mod control;
 mod exec_service;
 mod instance_clock;
 mod job_dir_reaper;
@@ -26,17 +27,19 @@ use flux_bindings::{Flux, FluxError};
 /// The module's state while it is loaded; dropped when it is removed.
 struct Module {
     _status: status::StatusService,
+    _control: control::ControlService,
     _replay: Option<replay::ReplayHandle>,
 }
 
 fn setup(h: Flux, args: Vec<String>) -> flux_bindings::Result<Module> {
     let args = ff_engine::ModuleArgs::parse(&args).map_err(|e| FluxError::new(libc::EINVAL, e))?;
     let replay = match &args.run_dir {
-        Some(dir) => Some(replay::ReplayHandle::start(h, dir, args.faketime, args.eventlog)?),
+        Some(_) => Some(replay::ReplayHandle::start(h, &args)?),
         None => None,
     };
     let status = status::StatusService::new(h, replay.as_ref().map(replay::ReplayHandle::weak))?;
-    Ok(Module { _status: status, _replay: replay })
+    let control = control::ControlService::new(h, replay.as_ref().map(replay::ReplayHandle::weak))?;
+    Ok(Module { _status: status, _control: control, _replay: replay })
 }
 
 /// The broker calls this on the module's own thread.

@@ -8,13 +8,13 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::{Rc, Weak};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use emu_protocol::JobId;
 use emu_protocol::module::{ModuleStatus, RunState};
-use ff_engine::{Command, Engine, EngineSettings, Now, RunOutcome};
+use ff_engine::{Command, Engine, EngineSettings, ModuleArgs, Now, RunOutcome};
 use ff_inputs::{Config, RequestRules};
 use flux_bindings::handle::{NODEID_ANY, URGENCY_DEFAULT, submit_flags};
 use flux_bindings::{Flux, FluxError, Future, FutureRef, Timer};
@@ -65,7 +65,11 @@ impl ReplayHandle {
     /// Reads and checks the run's config and trace (a bad one fails `flux module load`
     /// with the message), then starts the replay: hello to the job-manager as its exec
     /// service, open the jobtap stream, and hand over to the engine.
-    pub fn start(h: Flux, run_dir: &Path, faketime: bool, eventlog: bool) -> flux_bindings::Result<Self> {
+    pub fn start(h: Flux, args: &ModuleArgs) -> flux_bindings::Result<Self> {
+        let Some(run_dir) = args.run_dir.as_deref() else {
+            return Err(config_error("no run-dir: nothing to replay"));
+        };
+        let (faketime, eventlog) = (args.faketime, args.eventlog);
         let cfg = Config::load(&run_dir.join(RUN_CONFIG)).map_err(config_error)?;
         for w in &cfg.warnings {
             tracing::warn!("{w}");
@@ -77,7 +81,10 @@ impl ReplayHandle {
             step_timeout: cfg.step_timeout,
             jobs_total: summary.jobs,
         };
-        let engine = Engine::new(settings, Box::new(rows)).map_err(config_error)?;
+        let mut engine = Engine::new(settings, Box::new(rows)).map_err(config_error)?;
+        if let Some(t) = args.pause_at {
+            engine.pause_at(t);
+        }
         let clock = faketime.then(InstanceClock::new).transpose().map_err(config_error)?;
         let artifacts = Artifacts::create(&cfg, run_dir, summary.jobs, clock.is_some(), eventlog)
             .map_err(|e| FluxError::new(libc::EIO, format!("{}: {e}", cfg.output_dir.display())))?;
@@ -211,6 +218,7 @@ impl Replay {
             finished: p.finished,
             failed_jobs: p.not_completed,
             steps: p.steps,
+            pause: self.engine.pause_state(),
             sim_time: p.sim_time.map(|t| t.as_secs_f64()),
             exit_code: self.exit_code,
             error: self.error.clone(),
@@ -243,6 +251,13 @@ impl Replay {
                 if let Some(clock) = &mut self.clock {
                     if let Err(e) = clock.set(t) {
                         self.abort(format!("could not move the simulated clock: {e}"));
+                    }
+                }
+            }
+            Command::HoldClock => {
+                if let Some(clock) = &mut self.clock {
+                    if let Err(e) = clock.hold() {
+                        self.abort(format!("could not stop the simulated clock for the pause: {e}"));
                     }
                 }
             }

@@ -16,6 +16,13 @@ With --node-aware the machine is a row of nodes 0..N-1 (broker ranks) and the mo
 places every allocation and reservation on specific nodes the way Fluxion does with its
 default match policy; see simulate_nodes() for what that means for EASY.
 
+With --cancel IDX@TIME (repeatable) the job with that trace_idx is canceled at epoch
+time TIME, as `flux cancel` during a paused replay does: cancels at one time are applied
+after that time's frees and arrivals, in the order given, each followed by a scheduling
+pass (Fluxion's qmanager makes the queue schedulable when a pending job is removed, and
+a free always calls for a pass). A pending job leaves the queue and never runs; a running
+job ends at TIME and frees its nodes then.
+
 With --compare CSV it reads the emulator's job_transitions.csv and prints how many start
 times agree (and the first disagreements), exiting non-zero below --min-agreement; in
 node-aware mode it also counts the jobs whose NODELIST is the model's node set.
@@ -92,7 +99,7 @@ def read_swf_trace(path, procs_per_node, max_jobs, epoch):
     return jobs
 
 
-def simulate(jobs, nnodes, policy):
+def simulate(jobs, nnodes, policy, cancels=(), canceled=None):
     for j in jobs:
         if j["nodes"] > nnodes:
             raise SystemExit(f"job {j['idx']} needs {j['nodes']} nodes; the machine has {nnodes}")
@@ -142,10 +149,13 @@ def simulate(jobs, nnodes, policy):
             waiting.append(j)
         queue[:] = waiting
 
-    while ai < len(arrivals) or running:
+    ci = 0
+    while ai < len(arrivals) or running or ci < len(cancels):
         times = [running[0][0]] if running else []
         if ai < len(arrivals):
             times.append(arrivals[ai]["submit"])
+        if ci < len(cancels):
+            times.append(cancels[ci][1])
         now = min(times)
         freed = False
         while running and running[0][0] <= now:
@@ -160,6 +170,17 @@ def simulate(jobs, nnodes, policy):
             arrived = True
         if arrived:
             schedule(now)
+        while ci < len(cancels) and cancels[ci][1] <= now:
+            idx = cancels[ci][0]
+            ci += 1
+            entry = next((r for r in running if r[1] == idx), None)
+            if entry is not None:
+                running.remove(entry)
+                heapq.heapify(running)
+                free += entry[2]
+            queue[:] = [j for j in queue if j["idx"] != idx]
+            canceled[idx] = now if entry is not None else None
+            schedule(now)
     if queue:
         raise SystemExit(f"{len(queue)} jobs never started")
     return start
@@ -170,7 +191,7 @@ def simulate(jobs, nnodes, policy):
 UNTOUCHED, TAKEN_WHILE_IDLE, TAKEN_WHILE_BUSY = 2, 1, 0
 
 
-def simulate_nodes(jobs, nnodes, policy, queue_depth=None):
+def simulate_nodes(jobs, nnodes, policy, queue_depth=None, cancels=(), canceled=None):
     """Node-aware model of Fluxion (qmanager fcfs/easy, resource match policy "first").
 
     What decides start times beyond node counts:
@@ -289,10 +310,13 @@ def simulate_nodes(jobs, nnodes, policy, queue_depth=None):
         while one_pass(now, queue_depth or math.inf):
             pass
 
-    while ai < len(arrivals) or running:
+    ci = 0
+    while ai < len(arrivals) or running or ci < len(cancels):
         times = [running[0][0]] if running else []
         if ai < len(arrivals):
             times.append(arrivals[ai]["submit"])
+        if ci < len(cancels):
+            times.append(cancels[ci][1])
         now = min(times)
         while running and running[0][0] <= now:
             _, idx = heapq.heappop(running)
@@ -307,14 +331,40 @@ def simulate_nodes(jobs, nnodes, policy, queue_depth=None):
             arrived = True
         if arrived:
             schedule(now)
+        while ci < len(cancels) and cancels[ci][1] <= now:
+            idx = cancels[ci][0]
+            ci += 1
+            was_running = any(i == idx for _, i in running)
+            if was_running:
+                running[:] = [r for r in running if r[1] != idx]
+                heapq.heapify(running)
+                for n in placed[idx]:
+                    holder[n] = None
+            queue[:] = [j for j in queue if j["idx"] != idx]
+            canceled[idx] = now if was_running else None
+            schedule(now)
     if queue:
         raise SystemExit(f"{len(queue)} jobs never started")
     return start, placed
 
 
-def compare(model, emulated_csv, min_agreement, show, nodes=None):
+def compare(model, emulated_csv, min_agreement, show, nodes=None, canceled=None):
     with open(emulated_csv) as f:
         emulated = {int(r["trace_idx"]): r for r in csv.DictReader(f)}
+    if canceled:
+        # Canceled while pending: no START; while running: ended at the cancel time.
+        right = 0
+        for idx, end in sorted(canceled.items()):
+            row = emulated.get(idx, {})
+            got = (row.get("RESULT"), row.get("START") or None, row.get("FINISH") or None)
+            ok = got[0] == "canceled" and (got[1] is None if end is None else abs(float(got[2] or "nan") - end) <= 1e-6)
+            right += ok
+            if not ok:
+                print(f"trace_idx={idx} canceled {'pending' if end is None else f'at {end:.6f}'}: "
+                      f"emulated RESULT={got[0]} START={got[1]} FINISH={got[2]}")
+        print(f"canceled: {right}/{len(canceled)} jobs as the model says")
+        if right < len(canceled):
+            return False
     bad = []
     for idx, s in sorted(model.items()):
         row = emulated.get(idx)
@@ -350,7 +400,17 @@ def main():
     ap.add_argument("--compare", metavar="JOB_TRANSITIONS_CSV")
     ap.add_argument("--min-agreement", type=float, default=1.0)
     ap.add_argument("--show", type=int, default=10)
+    ap.add_argument("--cancel", action="append", default=[], metavar="IDX@TIME",
+                    help="cancel the job with this trace_idx at this epoch time (repeatable, in order)")
     a = ap.parse_args()
+    cancels = []
+    for c in a.cancel:
+        m = re.fullmatch(r"(\d+)@(\d+(?:\.\d+)?)", c)
+        if not m:
+            ap.error(f"--cancel {c}: expected TRACE_IDX@EPOCH_SECONDS")
+        cancels.append((int(m.group(1)), float(m.group(2))))
+    cancels.sort(key=lambda c: c[1])  # stable: cancels at one time keep their order
+    canceled = {}
     fmt = a.format or ("swf" if a.trace.endswith(".swf") else "csv")
     if fmt == "swf":
         jobs = read_swf_trace(a.trace, a.procs_per_node, a.max_jobs, a.swf_epoch)
@@ -358,15 +418,16 @@ def main():
         jobs = read_csv_trace(a.trace)[: a.max_jobs or None]
     nodes = None
     if a.node_aware:
-        starts, nodes = simulate_nodes(jobs, a.nodes, a.policy, a.queue_depth)
+        starts, nodes = simulate_nodes(jobs, a.nodes, a.policy, a.queue_depth, cancels, canceled)
     else:
-        starts = simulate(jobs, a.nodes, a.policy)
+        starts = simulate(jobs, a.nodes, a.policy, cancels, canceled)
     if a.compare:
-        sys.exit(0 if compare(starts, a.compare, a.min_agreement, a.show, nodes) else 1)
+        sys.exit(0 if compare(starts, a.compare, a.min_agreement, a.show, nodes, canceled) else 1)
     out = csv.writer(sys.stdout)
     out.writerow(["trace_idx", "start"])
     for j in jobs:
-        out.writerow([j["idx"], f"{starts[j['idx']]:.6f}"])
+        start = starts.get(j["idx"])
+        out.writerow([j["idx"], "" if start is None else f"{start:.6f}"])
 
 
 if __name__ == "__main__":

@@ -84,6 +84,9 @@ pub enum RunOutcome {
 pub enum Command {
     /// Move the instance's clock to this simulated time before the step's actions reach it.
     SetClock(SimTime),
+    /// The replay is paused: stop the instance's clock where it is (the next `SetClock`
+    /// starts it again).
+    HoldClock,
     /// Submit one jobspec through job-ingest; answer with `Engine::handle_submitted`.
     Submit { trace_idx: u64, jobspec: String },
     /// Respond on the stored start request of `id`. After `Release` the request can be dropped.

@@ -17,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use emu_protocol::JobId;
 use emu_protocol::jobtap::{JobResult as TapResult, Transition, WatchedState};
+use emu_protocol::module::PauseState;
 use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
 use ff_inputs::{RequestRules, SimTime, TraceError};
 use ff_report::{JobRecord, JobResult, ProbeTimes};
@@ -26,6 +27,7 @@ use crate::clock::{Arrivals, Completions, TraceRows};
 use crate::command::{Allocation, Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
 use crate::job::{ActiveJob, JobPhase};
 use crate::occupancy::Occupancy;
+use crate::pause::PauseRule;
 use crate::storage_use::StorageUse;
 
 /// Signal numbers reported as the wait status of jobs the emulator "kills".
@@ -63,6 +65,12 @@ pub struct Progress {
 enum StepPart {
     Releases,
     Arrivals,
+    /// Not a step: while paused, a job was ended from outside (e.g. `flux cancel`), and
+    /// the barrier waits until the instance has reacted (the scheduler's passes over the
+    /// freed resources or the shorter queue) before the pause holds again, at the same
+    /// simulated time. `again`: another job ended after this barrier left the job-manager
+    /// condition, so one more barrier follows.
+    Settle { again: bool },
 }
 
 struct Step {
@@ -80,6 +88,8 @@ enum Stage {
     /// Waiting for the scheduler's queue depths and policies.
     CheckingContinuationRule { since: f64 },
     Stepping(Box<Step>),
+    /// Stopped at a step boundary by the user: no deadline, no clock movement.
+    Paused,
     Over,
 }
 
@@ -104,6 +114,7 @@ pub struct Engine {
     continuation: Option<ContinuationRule>,
     probe_times: ProbeTimes,
     stage: Stage,
+    pause: PauseRule,
     now: Option<SimTime>,
     progress: Progress,
     commands: std::collections::VecDeque<Command>,
@@ -126,6 +137,7 @@ impl Engine {
             continuation: None,
             probe_times: ProbeTimes::default(),
             stage: Stage::CheckingResources { since: f64::NAN },
+            pause: PauseRule::default(),
             now: None,
             progress,
             commands: Default::default(),
@@ -149,9 +161,67 @@ impl Engine {
             | Stage::CheckingScheduler { since }
             | Stage::CheckingContinuationRule { since } => *since,
             Stage::Stepping(step) => step.started_mono,
-            Stage::Over => return None,
+            Stage::Paused | Stage::Over => return None,
         };
         Some(since + self.settings.step_timeout)
+    }
+
+    /// Stops the replay before the first step later than `t` (`--pause-at`).
+    pub fn pause_at(&mut self, t: SimTime) {
+        self.pause = PauseRule::new(Some(t));
+    }
+
+    pub fn pause_state(&self) -> PauseState {
+        match &self.stage {
+            Stage::Paused => PauseState::Paused,
+            Stage::Over => PauseState::Running,
+            _ if self.pause.requested() => PauseState::Pausing,
+            _ => PauseState::Running,
+        }
+    }
+
+    // ---- the user's controls -------------------------------------------------------------
+
+    /// Pauses at the next step boundary: the step under way (if any) completes first.
+    pub fn pause(&mut self) -> Result<(), String> {
+        self.check_not_over()?;
+        self.pause.pause(self.progress.steps);
+        Ok(())
+    }
+
+    /// Runs on from a pause (or cancels a pause not yet reached).
+    pub fn resume(&mut self, now: Now) -> Result<(), String> {
+        self.check_not_over()?;
+        self.pause.resume();
+        if matches!(self.stage, Stage::Paused) {
+            self.at_boundary(now);
+        }
+        Ok(())
+    }
+
+    /// Runs exactly `n` more steps from a pause, then pauses again. Returns the step
+    /// count at which it will stop.
+    pub fn step(&mut self, n: u64, now: Now) -> Result<u64, String> {
+        self.check_not_over()?;
+        if n == 0 {
+            return Err("the number of steps must be at least 1".into());
+        }
+        let settling = matches!(&self.stage, Stage::Stepping(s) if matches!(s.part, StepPart::Settle { .. }));
+        if !matches!(self.stage, Stage::Paused) && !settling {
+            return Err("the replay is not paused (pause it first)".into());
+        }
+        let target = self.pause.step(self.progress.steps, n);
+        if matches!(self.stage, Stage::Paused) {
+            self.at_boundary(now);
+        }
+        Ok(target)
+    }
+
+    fn check_not_over(&self) -> Result<(), String> {
+        match self.stage {
+            Stage::Over => Err("the replay is over".into()),
+            _ => Ok(()),
+        }
     }
 
     pub fn progress(&self) -> Progress {
@@ -279,7 +349,7 @@ impl Engine {
             return;
         }
         self.continuation = reply.ok().flatten();
-        self.begin_next_step(now);
+        self.at_boundary(now);
     }
 
     pub fn handle_quiescent(&mut self, reply: Result<QuiescentReply, String>, now: Now) {
@@ -381,6 +451,11 @@ impl Engine {
         }
         let Some(idx) = self.by_id.get(&id).copied() else { return };
         let Some(job) = self.active.get_mut(&idx) else { return };
+        if !matches!(job.phase, JobPhase::Released { .. }) {
+            // Ended from outside, pending or running.
+            self.settle_if_paused(id, now);
+        }
+        let Some(job) = self.active.get_mut(&idx) else { return };
         let JobPhase::Running { start, .. } = job.phase else { return };
         let finish = self.now.unwrap_or(start);
         job.phase = JobPhase::Released { start, finish };
@@ -409,7 +484,7 @@ impl Engine {
             Stage::CheckingScheduler { .. } => "the first sched.quiescent answer".to_string(),
             Stage::CheckingContinuationRule { .. } => "the scheduler's queue depths and policies".to_string(),
             Stage::Stepping(step) => format!("step {} ({})", self.progress.steps, step.barrier.phase.describe()),
-            Stage::Over => return,
+            Stage::Paused | Stage::Over => return,
         };
         let diagnostic = self.diagnostic(now);
         self.fail(
@@ -420,7 +495,9 @@ impl Engine {
 
     // ---- the step loop ------------------------------------------------------------------
 
-    fn begin_next_step(&mut self, now: Now) {
+    /// Between two steps (or before the first): pause if the user asked for it, else
+    /// begin the next step.
+    fn at_boundary(&mut self, now: Now) {
         let active = &self.active;
         let next_completion = self.completions.peek_live(|end, idx| {
             matches!(active.get(&idx).map(|j| j.phase), Some(JobPhase::Running { end: e, .. }) if e == end)
@@ -432,6 +509,15 @@ impl Engine {
                 None => return self.end_of_events(now),
             },
         };
+        if self.pause.holds(self.progress.steps, next) {
+            self.stage = Stage::Paused;
+            self.commands.push_back(Command::HoldClock);
+            return;
+        }
+        self.begin_step(next, now);
+    }
+
+    fn begin_step(&mut self, next: SimTime, now: Now) {
         self.now = Some(next);
         self.occupancy.advance_to(next);
         self.progress.steps += 1;
@@ -514,7 +600,7 @@ impl Engine {
                 // Evaluated once per part, so a linear scan is fine.
                 let waiting =
                     self.active.values().filter(|j| matches!(j.phase, JobPhase::Submitting | JobPhase::Queued)).count();
-                if step.part == StepPart::Releases && waiting == 0 {
+                if step.part != StepPart::Arrivals && waiting == 0 {
                     return self.finish_part(now);
                 }
                 // Jobs started in this part were pending when its passes began.
@@ -529,10 +615,44 @@ impl Engine {
     }
 
     fn finish_part(&mut self, now: Now) {
-        let Stage::Stepping(step) = &self.stage else { return };
+        let Stage::Stepping(step) = &mut self.stage else { return };
         match step.part {
             StepPart::Releases => self.release_next_or_submit(now),
             StepPart::Arrivals => self.end_step(now),
+            StepPart::Settle { again: true } => {
+                // Jobs ended during this barrier and still awaited stay awaited.
+                let awaiting = std::mem::take(&mut step.barrier.awaiting_inactive);
+                step.part = StepPart::Settle { again: false };
+                step.barrier = StepBarrier::new();
+                step.barrier.awaiting_inactive = awaiting;
+                step.started_mono = now.mono;
+                self.advance_barrier(now);
+            }
+            StepPart::Settle { again: false } => self.at_boundary(now),
+        }
+    }
+
+    /// While paused, job `id` was ended from outside: wait for the instance to react
+    /// (its INACTIVE, then the scheduler's passes) before the pause holds again.
+    fn settle_if_paused(&mut self, id: JobId, now: Now) {
+        match &mut self.stage {
+            Stage::Paused => {
+                let mut barrier = StepBarrier::new();
+                barrier.awaiting_inactive.insert(id);
+                self.stage = Stage::Stepping(Box::new(Step {
+                    time: self.now.unwrap_or_default(),
+                    part: StepPart::Settle { again: false },
+                    barrier,
+                    started_mono: now.mono,
+                }));
+            }
+            Stage::Stepping(step) if matches!(step.part, StepPart::Settle { .. }) => {
+                step.barrier.awaiting_inactive.insert(id);
+                if step.barrier.phase != BarrierPhase::JobManager {
+                    step.part = StepPart::Settle { again: true };
+                }
+            }
+            _ => {}
         }
     }
 
@@ -568,7 +688,7 @@ impl Engine {
         };
         self.commands.push_back(Command::StepDone(sample));
         self.early.clear();
-        self.begin_next_step(now);
+        self.at_boundary(now);
     }
 
     fn end_of_events(&mut self, now: Now) {
@@ -618,6 +738,13 @@ impl Engine {
             }
             WatchedState::Inactive => {
                 self.by_id.remove(&t.id);
+                if matches!(self.stage, Stage::Paused) {
+                    // Ended from outside before its exception reached the engine.
+                    self.settle_if_paused(t.id, now);
+                    if let Stage::Stepping(step) = &mut self.stage {
+                        step.barrier.awaiting_inactive.remove(&t.id);
+                    }
+                }
                 if let Some(job) = self.active.remove(&idx) {
                     let result = match t.result {
                         Some(TapResult::Completed) | None => JobResult::Completed,

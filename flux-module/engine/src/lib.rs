@@ -16,6 +16,7 @@ mod job;
 mod job_dirs;
 mod module_args;
 mod occupancy;
+mod pause;
 mod storage_use;
 
 pub use command::{AllocatedShare, Allocation, Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};

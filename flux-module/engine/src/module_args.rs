@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+use ff_inputs::SimTime;
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ModuleArgs {
     /// Run directory prepared by `flux-fiction-prepare` (holds `config.toml`); no replay without it.
@@ -14,9 +16,12 @@ pub struct ModuleArgs {
     pub faketime: bool,
     /// Write every job's eventlog entries to `output/eventlog.csv` (`eventlog=1`).
     pub eventlog: bool,
+    /// Pause before the first step later than this simulated time (`pause-at=EPOCH_SECONDS`,
+    /// as `flux-fiction-prepare --pause-at` prints it).
+    pub pause_at: Option<SimTime>,
 }
 
-const USAGE: &str = "expected run-dir=DIR and optionally faketime=1, eventlog=1";
+const USAGE: &str = "expected run-dir=DIR and optionally faketime=1, eventlog=1, pause-at=EPOCH_SECONDS";
 
 impl ModuleArgs {
     pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Self, String> {
@@ -49,6 +54,12 @@ impl ModuleArgs {
                     };
                     !std::mem::replace(&mut eventlog_seen, true)
                 }
+                "pause-at" => {
+                    let secs = value.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).ok_or_else(|| {
+                        format!("argument 'pause-at' must be epoch seconds, got '{value}'")
+                    })?;
+                    parsed.pause_at.replace(SimTime::from_secs_f64(secs)).is_none()
+                }
                 _ => return Err(format!("unknown argument '{key}' ({USAGE})")),
             };
             if !fresh {
@@ -60,6 +71,9 @@ impl ModuleArgs {
         }
         if parsed.eventlog && parsed.run_dir.is_none() {
             return Err(format!("argument 'eventlog' needs 'run-dir' ({USAGE})"));
+        }
+        if parsed.pause_at.is_some() && parsed.run_dir.is_none() {
+            return Err(format!("argument 'pause-at' needs 'run-dir' ({USAGE})"));
         }
         Ok(parsed)
     }
@@ -101,6 +115,8 @@ mod tests {
         assert!(!ModuleArgs::parse(&["run-dir=/r", "faketime=0"]).unwrap().faketime);
         assert!(ModuleArgs::parse(&["run-dir=/r", "eventlog=1"]).unwrap().eventlog);
         assert!(!ModuleArgs::parse(&["run-dir=/r"]).unwrap().eventlog);
+        let p = ModuleArgs::parse(&["run-dir=/r", "pause-at=1647216040.000001"]).unwrap();
+        assert_eq!(p.pause_at, Some(SimTime(1_647_216_040_000_001)));
     }
 
     #[test]
@@ -144,5 +160,9 @@ mod tests {
         assert!(ModuleArgs::parse(&["eventlog=1"]).unwrap_err().contains("needs"));
         assert!(ModuleArgs::parse(&["run-dir=a", "eventlog=yes"]).unwrap_err().contains("1 or 0"));
         assert!(ModuleArgs::parse(&["run-dir=a", "eventlog=1", "eventlog=1"]).unwrap_err().contains("twice"));
+        assert!(ModuleArgs::parse(&["pause-at=5"]).unwrap_err().contains("needs"));
+        assert!(ModuleArgs::parse(&["run-dir=a", "pause-at=soon"]).unwrap_err().contains("epoch seconds"));
+        assert!(ModuleArgs::parse(&["run-dir=a", "pause-at=-1"]).unwrap_err().contains("epoch seconds"));
+        assert!(ModuleArgs::parse(&["run-dir=a", "pause-at=1", "pause-at=2"]).unwrap_err().contains("twice"));
     }
 }

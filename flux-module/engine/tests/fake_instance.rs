@@ -5,12 +5,15 @@
 //! the rest in a continuation pass just after it answers a probe (the race the confirming
 //! probes close). Start requests always arrive after the probe reply (the scheduler
 //! commits R before the job-manager sees the allocation).
+//! A run can be paused: scripted user controls (step, resume, `flux cancel`) are applied
+//! whenever the engine is paused and idle.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use emu_protocol::JobId;
 use emu_protocol::jobtap::{JobResult as TapResult, Transition, WatchedState};
 use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
+use emu_protocol::module::PauseState;
 use ff_engine::{Command, Engine, EngineSettings, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
 use ff_inputs::{RequestRules, SimDuration, SimTime, SystemSpec, TraceJob};
 use ff_report::{JobRecord, JobResult};
@@ -54,13 +57,38 @@ struct Fake {
     allocated: HashSet<JobId>,
     timed_out: HashSet<JobId>,
     deferred_starts: Vec<JobId>,
+    canceled: HashSet<JobId>,
+    /// Pause before the first step (as `flux-fiction-ctl pause` during start-up).
+    pause_first: bool,
+    /// `--pause-at`, seconds after T0.
+    pause_at: Option<i64>,
+    /// What the user does at each pause, in order; the run must end before they run out.
+    controls: VecDeque<Control>,
     dirty: bool,
     mono: f64,
     probes: u64,
     syncs: u64,
 }
 
+/// A user's action on a paused replay.
+#[derive(Debug, Clone)]
+enum Control {
+    Step(u64),
+    Resume,
+    /// `flux cancel` of these jobs (by trace index) at once.
+    Cancel(Vec<u64>),
+}
+
+/// What a paused replay showed: steps done, simulated time, and whether it was quiescent.
+#[derive(Debug, Clone, PartialEq)]
+struct Pause {
+    steps: u64,
+    sim_secs: Option<i64>,
+    quiescent: bool,
+}
+
 struct Outcome {
+    pauses: Vec<Pause>,
     records: Vec<JobRecord>,
     steps: Vec<StepSample>,
     clock: Vec<SimTime>,
@@ -118,16 +146,30 @@ impl Fake {
         };
         let rows = Box::new(jobs.into_iter().map(Ok));
         let mut engine = Engine::new(settings, rows).unwrap();
+        if let Some(at) = self.pause_at {
+            engine.pause_at(SimTime::from_secs(T0 + at));
+        }
+        if self.pause_first {
+            engine.pause().unwrap();
+        }
         let now = self.now();
         engine.start(now);
-        let (mut records, mut steps, mut clock) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut records, mut steps, mut clock, mut pauses) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         loop {
             let Some(cmd) = engine.poll_command() else {
-                panic!("engine went idle without finishing; progress {:?}", engine.progress());
+                assert_eq!(engine.pause_state(), PauseState::Paused, "engine went idle: {:?}", engine.progress());
+                assert_eq!(engine.deadline(), None, "no step timeout while paused");
+                let p = engine.progress();
+                let quiescent = !self.dirty && self.deferred_starts.is_empty();
+                pauses.push(Pause { steps: p.steps, sim_secs: p.sim_time.map(|t| t.0 / 1_000_000 - T0), quiescent });
+                let control = self.controls.pop_front().expect("paused with no control left");
+                self.apply(&mut engine, control);
+                continue;
             };
             let now = self.now();
             match cmd {
                 Command::SetClock(t) => clock.push(t),
+                Command::HoldClock => assert_eq!(engine.pause_state(), PauseState::Paused),
                 Command::QueryResources => engine.handle_resources(
                     Ok(ResourceCounts { nodes: self.nnodes.into(), cores: u64::from(self.nnodes) * 16, gpus: 0 }),
                     now,
@@ -163,8 +205,13 @@ impl Fake {
                         assert!(self.allocated.remove(&id), "released a job that holds nothing");
                         self.free.extend(self.ranks_of.remove(&id).unwrap_or_default());
                         self.dirty = true;
-                        let result =
-                            if self.timed_out.contains(&id) { TapResult::Timeout } else { TapResult::Completed };
+                        let result = if self.canceled.contains(&id) {
+                            TapResult::Canceled
+                        } else if self.timed_out.contains(&id) {
+                            TapResult::Timeout
+                        } else {
+                            TapResult::Completed
+                        };
                         let t = Transition {
                             id,
                             state: WatchedState::Inactive,
@@ -215,7 +262,48 @@ impl Fake {
                 Command::Finished(finished) => {
                     records.sort_by_key(|r| r.trace_idx);
                     let probe_times = engine.probe_times().clone();
-                    return Outcome { records, steps, clock, finished, probes: self.probes, syncs: self.syncs, probe_times };
+                    return Outcome {
+                        pauses,
+                        records,
+                        steps,
+                        clock,
+                        finished,
+                        probes: self.probes,
+                        syncs: self.syncs,
+                        probe_times,
+                    };
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, engine: &mut Engine, control: Control) {
+        let now = self.now();
+        match control {
+            Control::Step(n) => {
+                engine.step(n, now).unwrap();
+            }
+            Control::Resume => engine.resume(now).unwrap(),
+            Control::Cancel(jobs) => {
+                for idx in jobs {
+                    let id = *self.idx_of.iter().find(|(_, i)| **i == idx).expect("a submitted job").0;
+                    // The job-manager announces the exception first; a pending job then
+                    // leaves the scheduler's queue (which makes it schedulable) and goes
+                    // INACTIVE, a running one is ended by the exec service.
+                    self.canceled.insert(id);
+                    engine.handle_job_exception(id, "cancel", 0, now);
+                    if let Some(pos) = self.queue.iter().position(|q| *q == id) {
+                        self.queue.remove(pos);
+                        self.dirty = true;
+                        let t = Transition {
+                            id,
+                            state: WatchedState::Inactive,
+                            t: now.real,
+                            result: Some(TapResult::Canceled),
+                            exception: Some("cancel".into()),
+                        };
+                        engine.handle_transitions(&[t], now);
+                    }
                 }
             }
         }
@@ -355,4 +443,90 @@ fn every_probe_follows_a_scheduler_sync_and_idle_releases_skip_the_probe() {
     // Plus the start-up check that the scheduler answers at all.
     assert_eq!(o.probes, 1 + 8);
     assert_eq!(starts(&o), vec![0, 0, 0, 360, 360, 360, 720, 720, 720, 1080]);
+}
+
+fn results(o: &Outcome) -> Vec<(Option<i64>, Option<i64>, JobResult)> {
+    let secs = |t: Option<i64>| t.map(|t| t / 1_000_000 - T0);
+    o.records.iter().map(|r| (secs(r.start), secs(r.finish), r.result)).collect()
+}
+
+#[test]
+fn pause_step_and_resume_stop_between_steps_and_keep_the_schedule() {
+    let plain = Fake::new(30).run(ten_multi_node());
+    let mut fake = Fake::new(30);
+    fake.pause_first = true;
+    fake.controls = [Control::Step(1), Control::Step(2), Control::Resume].into();
+    let o = fake.run(ten_multi_node());
+    // Paused before the first step, after one, after three; simulated time stood at the
+    // last step's time and the scheduler was quiescent each time.
+    let pause = |steps, sim_secs| Pause { steps, sim_secs, quiescent: true };
+    assert_eq!(o.pauses, vec![pause(0, None), pause(1, Some(0)), pause(3, Some(720))]);
+    assert_eq!(o.finished, RunOutcome::Replayed { exit_code: 0 });
+    assert_eq!(results(&o), results(&plain));
+    assert_eq!(o.clock, plain.clock);
+}
+
+#[test]
+fn pause_at_stops_after_the_last_step_at_or_before_that_time() {
+    let mut fake = Fake::new(30);
+    fake.pause_at = Some(400);
+    fake.controls = [Control::Resume].into();
+    let o = fake.run(ten_multi_node());
+    assert_eq!(o.pauses, vec![Pause { steps: 2, sim_secs: Some(360), quiescent: true }]);
+    let mut exact = Fake::new(30);
+    exact.pause_at = Some(360);
+    exact.controls = [Control::Resume].into();
+    assert_eq!(exact.run(ten_multi_node()).pauses, o.pauses);
+}
+
+#[test]
+fn jobs_canceled_while_paused_end_there_and_free_their_nodes_at_that_time() {
+    // Paused after the step at 0: jobs 0-2 run, 3-9 wait. Canceling running job 1 frees
+    // 10 nodes at 0, where job 3 starts before the pause holds again; pending job 5
+    // never runs. Both cancels arrive together, so the second lands in the first's
+    // barrier and a second barrier follows.
+    let mut fake = Fake::new(30);
+    fake.pause_at = Some(0);
+    fake.controls = [Control::Cancel(vec![5, 1]), Control::Resume].into();
+    let o = fake.run(ten_multi_node());
+    let pause = |sim| Pause { steps: 1, sim_secs: Some(sim), quiescent: true };
+    assert_eq!(o.pauses, vec![pause(0), pause(0)]);
+    assert_eq!(o.finished, RunOutcome::Replayed { exit_code: 2 });
+    let done = |s, f| (Some(s), Some(f), JobResult::Completed);
+    assert_eq!(
+        results(&o),
+        vec![
+            done(0, 360),
+            (Some(0), Some(0), JobResult::Canceled),
+            done(0, 360),
+            done(0, 360),
+            done(360, 720),
+            (None, None, JobResult::Canceled),
+            done(360, 720),
+            done(360, 720),
+            done(720, 1080),
+            done(720, 1080),
+        ]
+    );
+}
+
+#[test]
+fn controls_are_refused_when_they_cannot_apply() {
+    let settings = EngineSettings {
+        requests: RequestRules::for_nodes(SystemSpec { nnodes: 30, cores_per_node: 16, gpus_per_node: 0 }, false),
+        step_timeout: 60.0,
+        jobs_total: 10,
+    };
+    let mut e = Engine::new(settings, Box::new(ten_multi_node().into_iter().map(Ok))).unwrap();
+    let now = Now { mono: 0.0, real: 1.0e9 };
+    e.start(now);
+    assert_eq!(e.step(1, now).unwrap_err(), "the replay is not paused (pause it first)");
+    e.pause().unwrap();
+    assert_eq!(e.pause_state(), PauseState::Pausing);
+    assert!(e.step(0, now).unwrap_err().contains("at least 1"));
+    e.resume(now).unwrap();
+    assert_eq!(e.pause_state(), PauseState::Running);
+    e.abort("stop".into(), now);
+    assert_eq!(e.pause().unwrap_err(), "the replay is over");
+    assert_eq!(e.resume(now).unwrap_err(), "the replay is over");
 }

@@ -5,6 +5,8 @@
 //! (floating-point sums would drift in the last digit and reorder events that tie).
 
 use std::fmt;
+
+use chrono::NaiveDateTime;
 use std::ops::{Add, AddAssign, Sub, SubAssign};
 
 const MICROS_PER_SEC: i64 = 1_000_000;
@@ -111,6 +113,18 @@ impl SimDuration {
     pub const fn as_whole_secs(self) -> Option<i64> {
         if self.0 % MICROS_PER_SEC == 0 { Some(self.0 / MICROS_PER_SEC) } else { None }
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.ffffff]`, read as UTC (sacct prints local time without a zone;
+/// the traces this emulator replays are written in UTC), from 1970 to the end of 9999.
+pub fn parse_iso_utc(text: &str) -> Result<SimTime, String> {
+    let micros = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .map(|t| t.and_utc().timestamp_micros())
+        .map_err(|_| format!("expected a time like 2019-01-01T00:00:00, found \"{text}\""))?;
+    if !(0..=LATEST_INPUT_SECS * 1_000_000).contains(&micros) {
+        return Err(format!("\"{text}\" is out of range: times from 1970-01-01T00:00:00 to 9999-12-31T23:59:59"));
+    }
+    Ok(SimTime::from_micros(micros))
 }
 
 impl fmt::Display for SimTime {

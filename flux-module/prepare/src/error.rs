@@ -15,6 +15,9 @@ pub enum PrepareError {
     #[error(transparent)]
     System(#[from] SystemError),
 
+    #[error("--pause-at {text}: {why}")]
+    PauseAt { text: String, why: String },
+
     #[error("{}: the run directory already exists and is not an empty directory", path.display())]
     RunDirInUse { path: PathBuf },
 

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ff_inputs::{Config, ResourceSource, SimDuration, TraceSummary, preflight};
+use ff_inputs::time::parse_iso_utc;
+use ff_inputs::{Config, ResourceSource, SimDuration, SimTime, TraceSummary, preflight};
 
 use error::PrepareError;
 
@@ -27,6 +28,11 @@ struct Args {
     /// Directory to create for the run; must not exist or be empty.
     #[arg(long, value_name = "DIR")]
     run_dir: PathBuf,
+    /// Pause the replay after the last step at or before TIME: a UTC time as CSV traces
+    /// write Submit (2022-03-14T00:00:40[.ffffff]), or seconds after the first
+    /// submission (40, 40.5). Printed as `pause_at=` epoch seconds.
+    #[arg(long, value_name = "TIME")]
+    pause_at: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -51,6 +57,7 @@ fn prepare(args: &Args) -> Result<(), PrepareError> {
     warn(&cfg.warnings);
     let summary = preflight(&cfg)?;
     warn(&summary.warnings);
+    let pause_at = args.pause_at.as_deref().map(|text| pause_time(text, summary.first_submit)).transpose()?;
     let run_dir = layout::create(&cfg, &args.run_dir)?;
     // What was read from a resource graph, or laid out from the rabbit_* keys, is worth
     // seeing before hours of replay depend on it.
@@ -64,12 +71,25 @@ fn prepare(args: &Args) -> Result<(), PrepareError> {
         Some(seed) => Some(layout::write_faketime_seed(&run_dir, seed)?),
         None => None,
     };
-    print_facts(&cfg, &summary, faketime_file.as_deref());
+    print_facts(&cfg, &summary, faketime_file.as_deref(), pause_at);
     Ok(())
 }
 
+/// `--pause-at`: an ISO time, or seconds after the first submission.
+fn pause_time(text: &str, first_submit: Option<SimTime>) -> Result<SimTime, PrepareError> {
+    let bad = |why: String| PrepareError::PauseAt { text: text.to_string(), why };
+    if let Ok(secs) = text.parse::<f64>() {
+        if !secs.is_finite() || secs < 0.0 {
+            return Err(bad("seconds after the first submission cannot be negative".into()));
+        }
+        let first = first_submit.ok_or_else(|| bad("the trace has no jobs".into()))?;
+        return Ok(first + SimDuration::from_secs_f64(secs));
+    }
+    parse_iso_utc(text).map_err(|e| bad(format!("{e}, or seconds after the first submission")))
+}
+
 /// What the run script needs to start the instance, as shell-friendly `key=value` lines.
-fn print_facts(cfg: &Config, summary: &TraceSummary, faketime_file: Option<&Path>) {
+fn print_facts(cfg: &Config, summary: &TraceSummary, faketime_file: Option<&Path>, pause_at: Option<SimTime>) {
     let first_submit = summary.first_submit.map(|t| t.to_string()).unwrap_or_default();
     println!("jobs={}", summary.jobs);
     println!("first_submit={first_submit}");
@@ -80,6 +100,7 @@ fn print_facts(cfg: &Config, summary: &TraceSummary, faketime_file: Option<&Path
     println!("faketime_start_lead={}", cfg.faketime_start_lead);
     println!("faketime_file={}", faketime_file.map(|p| p.display().to_string()).unwrap_or_default());
     println!("step_timeout={}", cfg.step_timeout);
+    println!("pause_at={}", pause_at.map(|t| t.to_string()).unwrap_or_default());
     // The inputs as the experiment names them (absolute); the run uses the copies in inputs/.
     // The Flux config and resource file are named when the instance cannot start.
     let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();

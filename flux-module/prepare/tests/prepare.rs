@@ -42,7 +42,7 @@ fn a_good_config_lays_out_the_run_directory() {
         text(&out.stdout),
         format!(
             "jobs=11\nfirst_submit=1546300800.000000\nnnodes=30\ncores_per_node=16\ngpus_per_node=0\n\
-             faketime=true\nfaketime_start_lead=30\nfaketime_file={}\nstep_timeout=60\ntrace={}\n\
+             faketime=true\nfaketime_start_lead=30\nfaketime_file={}\nstep_timeout=60\npause_at=\ntrace={}\n\
              flux_config={}\nresource_file=\n",
             run.join("faketime").display(),
             fixtures().join("10-backfill.csv").display(),
@@ -155,4 +155,25 @@ fn a_gzip_trace_is_checked_and_copied_as_it_is() {
         "{stderr}"
     );
     assert!(!run.exists());
+}
+
+#[test]
+fn pause_at_takes_a_trace_time_or_seconds_after_the_first_submission() {
+    let scratch = tempfile::tempdir().unwrap();
+    let fact = |run: &str, when: &str| {
+        let out = prepare(&fixtures().join("config.toml"), &scratch.path().join(run), &["--pause-at", when]);
+        assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+        text(&out.stdout).lines().find_map(|l| l.strip_prefix("pause_at=").map(str::to_string)).unwrap()
+    };
+    assert_eq!(fact("iso", "2019-01-01T00:10:00.5"), "1546301400.500000");
+    assert_eq!(fact("secs", "600.5"), "1546301400.500000");
+    assert_eq!(fact("plus", "+600.5"), "1546301400.500000");
+    for bad in ["yesterday", "-5", "2019-01-01 00:10:00"] {
+        let run = scratch.path().join(format!("bad{}", bad.len()));
+        let out = prepare(&fixtures().join("config.toml"), &run, &[&format!("--pause-at={bad}")]);
+        assert!(!out.status.success(), "{bad} was accepted");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(&format!("--pause-at {bad}: ")), "{stderr}");
+        assert!(!run.exists(), "a refused --pause-at leaves no run directory");
+    }
 }

@@ -1,9 +1,44 @@
-//! What `ff-emu` reports about itself (`flux module stats ff-emu`).
+//! What `ff-emu` reports about itself (`flux module stats ff-emu`), and the requests
+//! that pause, resume and step its replay (`flux-fiction-ctl`).
 
 use serde::{Deserialize, Serialize};
 
 /// Module name; also the exec service name and the prefix of its request topics.
 pub const MODULE_NAME: &str = "ff-emu";
+
+/// Pause at the next step boundary (empty payload); answered with a [`ControlReply`].
+pub const PAUSE_TOPIC: &str = "ff-emu.pause";
+/// Run on from a pause (empty payload); answered with a [`ControlReply`].
+pub const RESUME_TOPIC: &str = "ff-emu.resume";
+/// Run [`StepRequest::n`] more steps from a pause, then pause; answered with a [`ControlReply`].
+pub const STEP_TOPIC: &str = "ff-emu.step";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRequest {
+    pub n: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlReply {
+    /// Steps begun so far.
+    pub steps: u64,
+    /// The step count at which the replay is or will be paused; None after a resume.
+    pub pause_after: Option<u64>,
+}
+
+/// Where a replay is with respect to pause requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PauseState {
+    #[default]
+    Running,
+    /// A pause was asked for and holds from the next step boundary (or a `step N` is
+    /// under way, or the instance settles after a job was canceled during a pause).
+    Pausing,
+    /// Stopped between steps: the instance is quiescent, simulated time stands still,
+    /// and no step timeout runs.
+    Paused,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -26,6 +61,8 @@ pub struct ModuleStatus {
     /// Jobs that ended other than by completing (canceled, timeout, exception).
     pub failed_jobs: u64,
     pub steps: u64,
+    #[serde(default)]
+    pub pause: PauseState,
     /// Current simulated time, epoch seconds.
     pub sim_time: Option<f64>,
     /// Exit status the run will report: 0 only if every job completed.
@@ -44,6 +81,7 @@ impl ModuleStatus {
             finished: 0,
             failed_jobs: 0,
             steps: 0,
+            pause: PauseState::Running,
             sim_time: None,
             exit_code: None,
             error: None,

@@ -13,15 +13,13 @@
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDateTime;
-
 use super::fields::FieldSplitter;
 use super::storage;
 use super::walltime::{Walltime, parse_walltime};
 use super::file::TraceFile;
 use super::warnings::TraceWarnings;
 use super::{TraceError, TraceJob};
-use crate::time::{LATEST_INPUT_SECS, SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime, parse_iso_utc};
 
 /// Where each used column sits in a row.
 #[derive(Debug, Default)]
@@ -279,18 +277,6 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
         Ok(secs) if secs.is_finite() && secs >= 0.0 => Ok(secs),
         _ => Err(format!("expected non-negative seconds, found \"{text}\"")),
     }
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.ffffff]`, read as UTC (sacct prints local time without a zone;
-/// the traces this emulator replays are written in UTC), from 1970 to the end of 9999.
-fn parse_iso_utc(text: &str) -> Result<SimTime, String> {
-    let micros = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
-        .map(|t| t.and_utc().timestamp_micros())
-        .map_err(|_| format!("expected a time like 2019-01-01T00:00:00, found \"{text}\""))?;
-    if !(0..=LATEST_INPUT_SECS * 1_000_000).contains(&micros) {
-        return Err(format!("\"{text}\" is out of range: times from 1970-01-01T00:00:00 to 9999-12-31T23:59:59"));
-    }
-    Ok(SimTime::from_micros(micros))
 }
 
 fn parse_count(text: &str) -> Result<u32, String> {
