@@ -13,6 +13,7 @@ mod command;
 mod engine;
 mod faketime;
 mod job;
+mod milestone;
 mod module_args;
 mod occupancy;
 mod storage_use;
@@ -21,4 +22,5 @@ pub use command::{AllocatedShare, Allocation, Command, ExecResponse, Now, Resour
 pub use engine::{Engine, EngineSettings, Progress};
 pub use faketime::{ForwardClock, faketime_offset};
 pub use job::{ActiveJob, Footprint};
+pub use milestone::{Milestone, PhaseKind, StepPart};
 pub use module_args::ModuleArgs;
