@@ -28,6 +28,7 @@ pub(crate) fn config_for(path: &Path, format: TraceFormat, system: SystemSpec) -
         faketime: true,
         faketime_start_lead: 30.0,
         max_jobs: None,
+        otel: Default::default(),
         warnings: Vec::new(),
     }
 }

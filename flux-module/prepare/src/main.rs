@@ -82,4 +82,8 @@ fn print_facts(cfg: &Config, summary: &TraceSummary, faketime_file: Option<&Path
     println!("step_timeout={}", cfg.step_timeout);
     // The trace as the experiment names it (absolute); the run replays its copy in inputs/.
     println!("trace={}", std::path::absolute(&cfg.job_traces).unwrap_or_else(|_| cfg.job_traces.clone()).display());
+    // The run script's --otel options override these.
+    println!("otel_enabled={}", cfg.otel.enabled);
+    println!("otel_endpoint={}", cfg.otel.endpoint.as_deref().unwrap_or_default());
+    println!("otel_service_name={}", cfg.otel.service_name);
 }
