@@ -123,7 +123,7 @@ pub struct Config {
 pub struct OtelSettings {
     /// `otel_enabled` (default false): record spans of the replay.
     pub enabled: bool,
-    /// `otel_endpoint`: the collector's OTLP/HTTP traces URL; None leaves the choice to the
+    /// `otel_endpoint`: the collector's OTLP/HTTP traces URL (http://); None leaves the choice to the
     /// exporter (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else the local default).
     pub endpoint: Option<String>,
     /// `otel_service_name` (default `flux-fiction`): the spans' `service.name`.
@@ -301,8 +301,8 @@ struct SchedulingSection {
 /// down gets a warning: `resource_r` installs them up.
 fn resolve_otel(settings: &Settings) -> Result<OtelSettings, ConfigError> {
     let endpoint = settings.str("otel_endpoint").map(str::to_string);
-    if let Some(url) = endpoint.as_deref().filter(|u| !u.starts_with("http://") && !u.starts_with("https://")) {
-        let problem = format!("expected an http:// or https:// URL (OTLP/HTTP), found \"{url}\"");
+    if let Some(url) = endpoint.as_deref().filter(|u| !u.starts_with("http://")) {
+        let problem = format!("expected an http:// URL (OTLP/HTTP, no TLS), found \"{url}\"");
         return Err(settings.error("otel_endpoint", problem));
     }
     let defaults = OtelSettings::default();
@@ -517,7 +517,7 @@ mod tests {
         let (_dir, config) =
             experiment(&[("config.toml", "job_traces = \"t.csv\"\notel_endpoint = \"h:4318\"\nnnodes = 1\nncpus = 1\n"), ("t.csv", TRACE)]);
         let err = Config::load(&config).unwrap_err().to_string();
-        assert!(err.contains("config.toml:2: otel_endpoint: expected an http:// or https:// URL"), "{err}");
+        assert!(err.contains("config.toml:2: otel_endpoint: expected an http:// URL"), "{err}");
     }
 
     #[test]
