@@ -16,6 +16,7 @@ mod jobtap_stream;
 mod probes;
 mod replay;
 mod status;
+mod telemetry;
 
 use std::ffi::{c_char, c_int};
 
@@ -31,7 +32,10 @@ struct Module {
 fn setup(h: Flux, args: Vec<String>) -> flux_bindings::Result<Module> {
     let args = ff_engine::ModuleArgs::parse(&args).map_err(|e| FluxError::new(libc::EINVAL, e))?;
     let replay = match &args.run_dir {
-        Some(dir) => Some(replay::ReplayHandle::start(h, dir, args.faketime, args.eventlog)?),
+        Some(dir) => {
+            let otel = args.otel_service.as_deref();
+            Some(replay::ReplayHandle::start(h, dir, args.faketime, args.eventlog, otel)?)
+        }
         None => None,
     };
     let status = status::StatusService::new(h, replay.as_ref().map(replay::ReplayHandle::weak))?;

@@ -24,6 +24,7 @@ use crate::instance_clock::InstanceClock;
 use crate::exec_service::ExecService;
 use crate::jobtap_stream::JobtapStream;
 use crate::probes::{self, Probes};
+use crate::telemetry::Telemetry;
 
 const BATCH_TIMEOUT_TOPIC: &str = "job-manager.set-batch-timeout";
 
@@ -44,6 +45,8 @@ pub struct Replay {
     setup: Option<Future>,
     deadline: Option<Timer>,
     artifacts: Option<Artifacts>,
+    /// OpenTelemetry spans, when asked for (None costs nothing).
+    telemetry: Option<Telemetry>,
     clock: Option<InstanceClock>,
     state: RunState,
     exit_code: Option<i32>,
@@ -63,7 +66,13 @@ impl ReplayHandle {
     /// Reads and checks the run's config and trace (a bad one fails `flux module load`
     /// with the message), then starts the replay: hello to the job-manager as its exec
     /// service, open the jobtap stream, and hand over to the engine.
-    pub fn start(h: Flux, run_dir: &Path, faketime: bool, eventlog: bool) -> flux_bindings::Result<Self> {
+    pub fn start(
+        h: Flux,
+        run_dir: &Path,
+        faketime: bool,
+        eventlog: bool,
+        otel_service: Option<&str>,
+    ) -> flux_bindings::Result<Self> {
         let cfg = Config::load(&run_dir.join(RUN_CONFIG)).map_err(config_error)?;
         for w in &cfg.warnings {
             tracing::warn!("{w}");
@@ -75,10 +84,18 @@ impl ReplayHandle {
             step_timeout: cfg.step_timeout,
             jobs_total: summary.jobs,
         };
-        let engine = Engine::new(settings, Box::new(rows)).map_err(config_error)?;
+        let mut engine = Engine::new(settings, Box::new(rows)).map_err(config_error)?;
         let clock = faketime.then(InstanceClock::new).transpose().map_err(config_error)?;
         let artifacts = Artifacts::create(&cfg, run_dir, summary.jobs, clock.is_some(), eventlog)
             .map_err(|e| FluxError::new(libc::EIO, format!("{}: {e}", cfg.output_dir.display())))?;
+        let started = Instant::now();
+        let telemetry = otel_service
+            .map(|service| Telemetry::start(&cfg, run_dir, service, 0.0))
+            .transpose()
+            .map_err(|e| FluxError::new(libc::EIO, format!("{}: {e}", cfg.output_dir.display())))?;
+        if telemetry.is_some() {
+            engine.record_milestones();
+        }
         tracing::info!(
             "replaying {} jobs from {} on {} ({})",
             summary.jobs,
@@ -91,7 +108,7 @@ impl ReplayHandle {
                 h,
                 weak: weak.clone(),
                 engine,
-                started: Instant::now(),
+                started,
                 run_dir: run_dir.to_path_buf(),
                 exec: None,
                 jobtap: None,
@@ -100,6 +117,7 @@ impl ReplayHandle {
                 setup: None,
                 deadline: None,
                 artifacts: Some(artifacts),
+                telemetry,
                 clock,
                 state: RunState::Running,
                 exit_code: None,
@@ -234,6 +252,13 @@ impl Replay {
 
     fn execute(&mut self, cmd: Command) {
         tracing::trace!("command {cmd:?}");
+        if let Some(telemetry) = &mut self.telemetry {
+            if let Err(e) = telemetry.observe(&cmd, self.started.elapsed().as_secs_f64()) {
+                // Profiling never stops a replay.
+                tracing::error!("could not write {}, spans are no longer recorded: {e}", crate::telemetry::SPANS_FILE);
+                self.telemetry = None;
+            }
+        }
         match cmd {
             Command::SetClock(t) => {
                 if let Some(clock) = &mut self.clock {
@@ -250,7 +275,10 @@ impl Replay {
             }
             Command::QueryAllocQueue => match probes::alloc_query(self.h, self.weak.clone()) {
                 Ok(f) => self.probes.alloc_query = Some(f),
-                Err(e) => self.engine.handle_alloc_query(Err(e)),
+                Err(e) => {
+                    let now = self.now();
+                    self.engine.handle_alloc_query(Err(e), now);
+                }
             },
             Command::SyncScheduler => match probes::sync(self.h, self.weak.clone()) {
                 Ok(f) => self.probes.sync = Some(f),
@@ -292,6 +320,7 @@ impl Replay {
                 }
             }
             Command::Finished(outcome) => self.finish(outcome),
+            Command::Milestone(_) => {}
         }
     }
 
@@ -328,6 +357,7 @@ impl Replay {
                 tracing::error!("could not finish the run's artifacts: {e}");
             }
         }
+        self.finish_telemetry(Some(&outcome));
         match &outcome {
             RunOutcome::Replayed { exit_code } => tracing::info!(
                 "replay done: {} jobs in {} steps, {wall:.2} s wall clock, exit code {exit_code}; \
@@ -352,8 +382,21 @@ impl Replay {
     }
 }
 
+impl Replay {
+    /// Ends the spans and writes the OpenTelemetry files (`outcome` None: stopped early).
+    fn finish_telemetry(&mut self, outcome: Option<&RunOutcome>) {
+        if let Some(telemetry) = self.telemetry.take() {
+            let mono = self.started.elapsed().as_secs_f64();
+            if let Err(e) = telemetry.finish(outcome, &self.engine.progress(), mono) {
+                tracing::error!("could not finish the OpenTelemetry files: {e}");
+            }
+        }
+    }
+}
+
 impl Drop for Replay {
     fn drop(&mut self) {
+        self.finish_telemetry(None);
         if let Some(stream) = &self.jobtap {
             stream.cancel(self.h);
         }

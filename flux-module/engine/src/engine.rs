@@ -500,18 +500,17 @@ impl Engine {
         }
     }
 
-    /// Part 2 of a step: submit every trace row due at `t`.
-    fn submit_due(&mut self, t: SimTime) -> Result<usize, TraceError> {
-        let mut count = 0;
+    /// Part 2 of a step: the submissions of every trace row due at `t`.
+    fn submissions_due(&mut self, t: SimTime) -> Result<Vec<Command>, TraceError> {
+        let mut submits = Vec::new();
         while let Some(trace) = self.arrivals.pop_at(t)? {
             let idx = trace.trace_idx;
             let jobspec = ff_inputs::jobspec_json(&trace, &self.settings.requests);
             let request = self.settings.requests.request(&trace);
             self.active.insert(idx, ActiveJob::new(trace, request));
-            self.commands.push_back(Command::Submit { trace_idx: idx, jobspec });
-            count += 1;
+            submits.push(Command::Submit { trace_idx: idx, jobspec });
         }
-        Ok(count)
+        Ok(submits)
     }
 
     /// Moves the barrier forward as far as the current facts allow.
@@ -553,13 +552,16 @@ impl Engine {
         step.part = StepPart::Arrivals;
         step.barrier = StepBarrier::new();
         self.barriers += 1;
-        match self.submit_due(t) {
+        match self.submissions_due(t) {
             Err(e) => self.fail(format!("trace error: {e}"), String::new()),
-            Ok(0) => self.end_step(now),
-            Ok(n) => {
+            Ok(submits) if submits.is_empty() => self.end_step(now),
+            Ok(submits) => {
                 if let Stage::Stepping(step) = &mut self.stage {
-                    step.barrier.outstanding_submits = n;
+                    step.barrier.outstanding_submits = submits.len();
                 }
+                // A milestone goes before the commands of the phase it begins.
+                self.note_phase(now);
+                self.commands.extend(submits);
                 self.advance_barrier(now);
             }
         }

@@ -46,18 +46,6 @@ impl PhaseKind {
         }
     }
 
-    /// A short lower-case name (the span names of `ff-otel` build on it).
-    pub fn name(self) -> &'static str {
-        match self {
-            PhaseKind::Ingest => "ingest",
-            PhaseKind::Sched => "sched",
-            PhaseKind::Inactive => "inactive",
-            PhaseKind::AllocQuery => "alloc_query",
-            PhaseKind::SchedulerSync => "scheduler_sync",
-            PhaseKind::Quiescent => "quiescent",
-            PhaseKind::Starts => "starts",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

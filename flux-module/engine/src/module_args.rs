@@ -14,9 +14,11 @@ pub struct ModuleArgs {
     pub faketime: bool,
     /// Write every job's eventlog entries to `output/eventlog.csv` (`eventlog=1`).
     pub eventlog: bool,
+    /// Record OpenTelemetry spans of the replay with this `service.name` (`otel-service=NAME`).
+    pub otel_service: Option<String>,
 }
 
-const USAGE: &str = "expected run-dir=DIR and optionally faketime=1, eventlog=1";
+const USAGE: &str = "expected run-dir=DIR and optionally faketime=1, eventlog=1, otel-service=NAME";
 
 impl ModuleArgs {
     pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Self, String> {
@@ -49,6 +51,7 @@ impl ModuleArgs {
                     };
                     !std::mem::replace(&mut eventlog_seen, true)
                 }
+                "otel-service" => parsed.otel_service.replace(value).is_none(),
                 _ => return Err(format!("unknown argument '{key}' ({USAGE})")),
             };
             if !fresh {
@@ -60,6 +63,9 @@ impl ModuleArgs {
         }
         if parsed.eventlog && parsed.run_dir.is_none() {
             return Err(format!("argument 'eventlog' needs 'run-dir' ({USAGE})"));
+        }
+        if parsed.otel_service.is_some() && parsed.run_dir.is_none() {
+            return Err(format!("argument 'otel-service' needs 'run-dir' ({USAGE})"));
         }
         Ok(parsed)
     }
@@ -100,6 +106,9 @@ mod tests {
         assert!(!ModuleArgs::parse(&["run-dir=/r", "faketime=0"]).unwrap().faketime);
         assert!(ModuleArgs::parse(&["run-dir=/r", "eventlog=1"]).unwrap().eventlog);
         assert!(!ModuleArgs::parse(&["run-dir=/r"]).unwrap().eventlog);
+        let otel = ModuleArgs::parse(&["run-dir=/r", "otel-service=my%20replay"]).unwrap().otel_service;
+        assert_eq!(otel.as_deref(), Some("my replay"));
+        assert_eq!(ModuleArgs::parse(&["run-dir=/r"]).unwrap().otel_service, None);
     }
 
     #[test]
@@ -122,5 +131,7 @@ mod tests {
         assert!(ModuleArgs::parse(&["eventlog=1"]).unwrap_err().contains("needs"));
         assert!(ModuleArgs::parse(&["run-dir=a", "eventlog=yes"]).unwrap_err().contains("1 or 0"));
         assert!(ModuleArgs::parse(&["run-dir=a", "eventlog=1", "eventlog=1"]).unwrap_err().contains("twice"));
+        assert!(ModuleArgs::parse(&["otel-service=x"]).unwrap_err().contains("needs"));
+        assert!(ModuleArgs::parse(&["run-dir=a", "otel-service=x", "otel-service=y"]).unwrap_err().contains("twice"));
     }
 }

@@ -128,6 +128,8 @@ impl Fake {
             engine.record_milestones();
         }
         let mut milestones = Vec::new();
+        // Whether the last milestone began an arrivals part (submissions belong there).
+        let mut in_arrivals = false;
         let now = self.now();
         engine.start(now);
         let (mut records, mut steps, mut clock) = (Vec::new(), Vec::new(), Vec::new());
@@ -143,6 +145,7 @@ impl Fake {
                     now,
                 ),
                 Command::Submit { trace_idx, jobspec } => {
+                    assert!(!self.milestones || in_arrivals, "submission of {trace_idx} before its step's milestone");
                     let v: serde_json::Value = serde_json::from_str(&jobspec).unwrap();
                     let nodes = v["resources"][0]["count"].as_u64().unwrap() as u32;
                     assert_eq!(v["attributes"]["user"]["ff_trace_idx"].as_u64(), Some(trace_idx));
@@ -223,7 +226,10 @@ impl Fake {
                 }
                 Command::JobDone(r) => records.push(*r),
                 Command::StepDone(s) => steps.push(s),
-                Command::Milestone(m) => milestones.push(m),
+                Command::Milestone(m) => {
+                    in_arrivals = matches!(m, Milestone::Phase { part: StepPart::Arrivals, .. });
+                    milestones.push(m);
+                }
                 Command::Finished(finished) => {
                     records.sort_by_key(|r| r.trace_idx);
                     let probe_times = engine.probe_times().clone();

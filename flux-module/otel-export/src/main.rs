@@ -17,7 +17,7 @@ mod lines;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 
@@ -30,6 +30,9 @@ const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4318/v1/traces";
 const POLL: Duration = Duration::from_millis(200);
 /// The longest one request may take (connect, send, answer).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the rest may take to send once the followed process is gone, so that a
+/// slow collector cannot hold up the end of `flux-fiction-run`.
+const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 
 #[derive(Parser)]
 #[command(name = PROG, about = "Send a replay's otel_spans.jsonl to an OTLP/HTTP collector")]
@@ -107,9 +110,13 @@ fn main() -> ExitCode {
     }
     let mut exporter = Exporter::new(endpoint);
     let mut follower = LineFollower::new(&args.spans);
+    let mut draining_since = None;
     loop {
         // Checked before reading: whatever the process wrote before it ended is read below.
         let following = args.follow_pid.is_some_and(alive);
+        if !following {
+            draining_since.get_or_insert_with(Instant::now);
+        }
         let lines = match follower.read_lines() {
             Ok(lines) => lines,
             Err(e) => {
@@ -118,6 +125,15 @@ fn main() -> ExitCode {
             }
         };
         for line in &lines {
+            if draining_since.is_some_and(|t| t.elapsed() > DRAIN_LIMIT) {
+                eprintln!(
+                    "{PROG}: warning: the collector at {} is too slow: {} spans sent, the rest are only in {}",
+                    exporter.endpoint,
+                    exporter.spans,
+                    args.spans.display()
+                );
+                return ExitCode::SUCCESS;
+            }
             if let Err(e) = exporter.send(line) {
                 eprintln!(
                     "{PROG}: warning: spans not exported to {} ({e}); they are all in {}",
