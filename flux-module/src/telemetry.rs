@@ -128,7 +128,15 @@ impl Telemetry {
         }
     }
 
-    fn phase(&mut self, at: u64, number: u64, time: SimTime, part: StepPart, barrier: u64, phase: PhaseKind) -> io::Result<()> {
+    fn phase(
+        &mut self,
+        at: u64,
+        number: u64,
+        time: SimTime,
+        part: StepPart,
+        barrier: u64,
+        phase: PhaseKind,
+    ) -> io::Result<()> {
         close(&mut self.sink, self.startup.take(), at, vec![])?;
         if self.step.as_ref().is_none_or(|s| s.number != number) {
             self.end_step(at)?;

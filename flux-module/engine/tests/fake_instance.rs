@@ -145,7 +145,7 @@ impl Fake {
                     now,
                 ),
                 Command::Submit { trace_idx, jobspec } => {
-                    assert!(!self.milestones || in_arrivals, "submission of {trace_idx} before its step's milestone");
+                    assert!(!self.milestones || in_arrivals, "submission of {trace_idx} before its milestone");
                     let v: serde_json::Value = serde_json::from_str(&jobspec).unwrap();
                     let nodes = v["resources"][0]["count"].as_u64().unwrap() as u32;
                     assert_eq!(v["attributes"]["user"]["ff_trace_idx"].as_u64(), Some(trace_idx));
@@ -376,9 +376,12 @@ fn every_probe_follows_a_scheduler_sync_and_idle_releases_skip_the_probe() {
     assert_eq!(starts(&o), vec![0, 0, 0, 360, 360, 360, 720, 720, 720, 1080]);
 }
 
+/// One barrier seen through milestones: its step, step part and phases in order.
+type BarrierSeen = (u64, StepPart, Vec<PhaseKind>);
+
 /// The phases each barrier went through, in order, and the steps that ended.
-fn barrier_phases(milestones: &[Milestone]) -> (Vec<(u64, StepPart, Vec<PhaseKind>)>, Vec<u64>) {
-    let (mut barriers, mut ended) = (Vec::<(u64, StepPart, Vec<PhaseKind>)>::new(), Vec::new());
+fn barrier_phases(milestones: &[Milestone]) -> (Vec<BarrierSeen>, Vec<u64>) {
+    let (mut barriers, mut ended) = (Vec::<BarrierSeen>::new(), Vec::new());
     let mut last: Option<u64> = None;
     for m in milestones {
         match *m {

@@ -500,24 +500,25 @@ mod tests {
 
     #[test]
     fn otel_keys_are_read_and_checked() {
-        let (_dir, config) = experiment(&[("config.toml", "job_traces = \"t.csv\"\nnnodes = 1\nncpus = 1\n"), ("t.csv", TRACE)]);
+        let base = "job_traces = \"t.csv\"\nnnodes = 1\nncpus = 1\n";
+        let (_dir, config) = experiment(&[("config.toml", base), ("t.csv", TRACE)]);
         let otel = Config::load(&config).unwrap().otel;
         assert_eq!(otel, OtelSettings::default());
         assert_eq!(otel.service_name, "flux-fiction");
 
         let keys = "otel_enabled = true\notel_endpoint = \"http://h:4318/v1/traces\"\notel_service_name = \"ff\"\n";
-        let text = format!("job_traces = \"t.csv\"\nnnodes = 1\nncpus = 1\n{keys}otel_bridge_socket = \"/tmp/s\"\n");
+        let text = format!("{base}{keys}otel_bridge_socket = \"/tmp/s\"\n");
         let (_dir, config) = experiment(&[("config.toml", &text), ("t.csv", TRACE)]);
         let cfg = Config::load(&config).unwrap();
-        let want = OtelSettings { enabled: true, endpoint: Some("http://h:4318/v1/traces".into()), service_name: "ff".into() };
-        assert_eq!(cfg.otel, want);
+        let endpoint = Some("http://h:4318/v1/traces".into());
+        assert_eq!(cfg.otel, OtelSettings { enabled: true, endpoint, service_name: "ff".into() });
         assert_eq!(cfg.warnings.len(), 1, "{:?}", cfg.warnings);
         assert!(cfg.warnings[0].contains("otel_bridge_socket: ignored:"), "{:?}", cfg.warnings);
 
-        let (_dir, config) =
-            experiment(&[("config.toml", "job_traces = \"t.csv\"\notel_endpoint = \"h:4318\"\nnnodes = 1\nncpus = 1\n"), ("t.csv", TRACE)]);
+        let text = format!("{base}otel_endpoint = \"h:4318\"\n");
+        let (_dir, config) = experiment(&[("config.toml", &text), ("t.csv", TRACE)]);
         let err = Config::load(&config).unwrap_err().to_string();
-        assert!(err.contains("config.toml:2: otel_endpoint: expected an http:// URL"), "{err}");
+        assert!(err.contains("config.toml:4: otel_endpoint: expected an http:// URL"), "{err}");
     }
 
     #[test]
