@@ -9,7 +9,8 @@ every barrier phase and every job, each under the right parent, jobs linked to t
 steps they were submitted, started and finished in, under the service name given;
 otel_summary.csv counts the same spans. With otel_enabled in the config and an endpoint
 where nothing listens, the replay succeeds with one warning and the same local files.
---no-otel writes no OpenTelemetry file.'
+--no-otel writes no OpenTelemetry file; a bad endpoint and the earlier bridge options
+are refused.'
 
 . "${SHARNESS_SH:-/usr/share/sharness/sharness.sh}"
 
@@ -153,9 +154,12 @@ test_expect_success '--no-otel overrides the config: no OpenTelemetry files, no 
 	! grep otel-export off.err
 '
 
-test_expect_success 'a bad endpoint is refused before the run starts' '
+test_expect_success 'a bad endpoint, or an option of the datagram bridge, is refused before the run starts' '
 	test_must_fail flux-fiction-run otel.toml --run-dir "$FF_RUNS/bad" --otel --otel-endpoint localhost:4318 2>bad.err &&
 	grep "needs an http:// URL" bad.err &&
+	! test -e "$FF_RUNS/bad" &&
+	test_must_fail flux-fiction-run otel.toml --run-dir "$FF_RUNS/bad" --otel-spans-file s.jsonl 2>bad.err &&
+	grep "unknown option --otel-spans-file" bad.err &&
 	! test -e "$FF_RUNS/bad"
 '
 
