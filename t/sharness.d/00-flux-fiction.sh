@@ -67,7 +67,8 @@ ff_stage_artifacts() {
 		mkdir -p "$FF_STAGED_DIR" || return 1
 		for _ff_pair in "$_ff_src/libff_emu.so:ff-emu.so" \
 			"$_ff_src/libemu_jobtap.so:emu-jobtap.so" \
-			"$_ff_prepare:flux-fiction-prepare"; do
+			"$_ff_prepare:flux-fiction-prepare" \
+			"$_ff_src/flux-fiction-otel-export:flux-fiction-otel-export"; do
 			_ff_from=${_ff_pair%:*}
 			_ff_to=$FF_STAGED_DIR/${_ff_pair##*:}
 			if test -f "$_ff_from" && ! test "$_ff_to" -nt "$_ff_from"; then
@@ -81,6 +82,7 @@ ff_stage_artifacts() {
 			FF_EMU_SO='$FF_STAGED_DIR/ff-emu.so'
 			FF_JOBTAP_SO='$FF_STAGED_DIR/emu-jobtap.so'
 			FF_PREPARE='$FF_STAGED_DIR/flux-fiction-prepare'
+			FF_OTEL_EXPORT='$FF_STAGED_DIR/flux-fiction-otel-export'
 			EOF
 			export FF_PATHS
 		fi
@@ -89,7 +91,8 @@ ff_stage_artifacts() {
 		return 0
 	error "ff-emu.so and emu-jobtap.so are not in FF_EMU_ARTIFACTS=$FF_EMU_ARTIFACTS.
 Build them with meson (meson compile -C build; then FF_EMU_ARTIFACTS=\$PWD/build),
-or with cargo (FLUX_PREFIX=$FLUX_PREFIX cargo build --release -p ff-emu -p emu-jobtap -p ff-prepare)
+or with cargo (FLUX_PREFIX=$FLUX_PREFIX cargo build --release -p ff-emu -p emu-jobtap -p ff-prepare
+-p ff-otel-export)
 and leave FF_EMU_ARTIFACTS unset to stage them from target/release."
 }
 
