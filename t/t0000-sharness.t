@@ -52,7 +52,7 @@ if command -v flux-fiction-run >/dev/null 2>&1; then
 fi
 test_expect_success FF_RUN 'flux-fiction-run finds the staged artifacts' '
 	flux-fiction-run --print-paths >paths &&
-	for var in FF_EMU_SO FF_JOBTAP_SO FF_PREPARE FF_RPC; do
+	for var in FF_EMU_SO FF_JOBTAP_SO FF_PREPARE FF_RPC FF_OTEL_EXPORT; do
 		test -f "$(sed -n "s/^$var=//p" paths)" || return 1
 	done
 '

@@ -36,6 +36,15 @@ pub struct Artifacts {
 /// Fluxion's queue policy when the Flux config does not set one.
 const DEFAULT_POLICY: &str = "fcfs";
 
+/// Fluxion's queue policy in the run's Flux config.
+pub fn queue_policy(cfg: &Config) -> &str {
+    cfg.flux_config
+        .get("sched-fluxion-qmanager")
+        .and_then(|q| q.get("queue-policy"))
+        .and_then(|p| p.as_str())
+        .unwrap_or(DEFAULT_POLICY)
+}
+
 impl Artifacts {
     pub fn create(
         cfg: &Config,
@@ -56,12 +65,7 @@ impl Artifacts {
             gpus_per_node: cfg.system.gpus_per_node,
             storage_gib: storage.as_ref().map_or(0, StorageCapacity::total_gib),
         };
-        let policy = cfg
-            .flux_config
-            .get("sched-fluxion-qmanager")
-            .and_then(|q| q.get("queue-policy"))
-            .and_then(|p| p.as_str())
-            .unwrap_or(DEFAULT_POLICY);
+        let policy = queue_policy(cfg);
         let schedule = SwfHeader {
             trace_name: cfg.job_traces.file_name().unwrap_or_default().to_string_lossy().into_owned(),
             unix_start_time: ff_inputs::time_origin(cfg).map_err(std::io::Error::other)?,

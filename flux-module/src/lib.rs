@@ -18,6 +18,7 @@ mod jobtap_stream;
 mod probes;
 mod replay;
 mod status;
+mod telemetry;
 
 use std::ffi::{c_char, c_int};
 

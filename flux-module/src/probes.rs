@@ -91,7 +91,8 @@ pub fn alloc_query(h: Flux, weak: Weak<RefCell<Replay>>) -> Result<Future, Strin
     send(h, ALLOC_QUERY_TOPIC, weak, |r, f| {
         let reply = decode::<AllocQueryReply>(ALLOC_QUERY_TOPIC, &f);
         r.probes_mut().alloc_query = None;
-        r.engine().handle_alloc_query(reply);
+        let now = r.now();
+        r.engine().handle_alloc_query(reply, now);
     })
 }
 

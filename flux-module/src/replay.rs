@@ -25,6 +25,7 @@ use crate::exec_service::ExecService;
 use crate::job_dir_reaper::JobDirReaper;
 use crate::jobtap_stream::JobtapStream;
 use crate::probes::{self, Probes};
+use crate::telemetry::Telemetry;
 
 const BATCH_TIMEOUT_TOPIC: &str = "job-manager.set-batch-timeout";
 
@@ -45,6 +46,8 @@ pub struct Replay {
     setup: Option<Future>,
     deadline: Option<Timer>,
     artifacts: Option<Artifacts>,
+    /// OpenTelemetry spans, when asked for (None costs nothing).
+    telemetry: Option<Telemetry>,
     clock: Option<InstanceClock>,
     job_dirs: Option<JobDirReaper>,
     state: RunState,
@@ -70,6 +73,7 @@ impl ReplayHandle {
             return Err(config_error("no run-dir: nothing to replay"));
         };
         let (faketime, eventlog) = (args.faketime, args.eventlog);
+        let otel_service = args.otel_service.as_deref();
         let cfg = Config::load(&run_dir.join(RUN_CONFIG)).map_err(config_error)?;
         for w in &cfg.warnings {
             tracing::warn!("{w}");
@@ -88,6 +92,14 @@ impl ReplayHandle {
         let clock = faketime.then(InstanceClock::new).transpose().map_err(config_error)?;
         let artifacts = Artifacts::create(&cfg, run_dir, summary.jobs, clock.is_some(), eventlog)
             .map_err(|e| FluxError::new(libc::EIO, format!("{}: {e}", cfg.output_dir.display())))?;
+        let started = Instant::now();
+        let telemetry = otel_service
+            .map(|service| Telemetry::start(&cfg, run_dir, service, 0.0))
+            .transpose()
+            .map_err(|e| FluxError::new(libc::EIO, format!("{}: {e}", cfg.output_dir.display())))?;
+        if telemetry.is_some() {
+            engine.record_milestones();
+        }
         tracing::info!(
             "replaying {} jobs from {} on {} ({})",
             summary.jobs,
@@ -100,7 +112,7 @@ impl ReplayHandle {
                 h,
                 weak: weak.clone(),
                 engine,
-                started: Instant::now(),
+                started,
                 run_dir: run_dir.to_path_buf(),
                 exec: None,
                 jobtap: None,
@@ -109,6 +121,7 @@ impl ReplayHandle {
                 setup: None,
                 deadline: None,
                 artifacts: Some(artifacts),
+                telemetry,
                 clock,
                 job_dirs: None,
                 state: RunState::Running,
@@ -246,6 +259,13 @@ impl Replay {
 
     fn execute(&mut self, cmd: Command) {
         tracing::trace!("command {cmd:?}");
+        if let Some(telemetry) = &mut self.telemetry {
+            if let Err(e) = telemetry.observe(&cmd, self.started.elapsed().as_secs_f64()) {
+                // Profiling never stops a replay.
+                tracing::error!("could not write {}, spans are no longer recorded: {e}", crate::telemetry::SPANS_FILE);
+                self.telemetry = None;
+            }
+        }
         match cmd {
             Command::SetClock(t) => {
                 if let Some(clock) = &mut self.clock {
@@ -269,7 +289,10 @@ impl Replay {
             }
             Command::QueryAllocQueue => match probes::alloc_query(self.h, self.weak.clone()) {
                 Ok(f) => self.probes.alloc_query = Some(f),
-                Err(e) => self.engine.handle_alloc_query(Err(e)),
+                Err(e) => {
+                    let now = self.now();
+                    self.engine.handle_alloc_query(Err(e), now);
+                }
             },
             Command::SyncScheduler => match probes::sync(self.h, self.weak.clone()) {
                 Ok(f) => self.probes.sync = Some(f),
@@ -311,6 +334,7 @@ impl Replay {
                 }
             }
             Command::Finished(outcome) => self.finish(outcome),
+            Command::Milestone(_) => {}
         }
     }
 
@@ -350,6 +374,7 @@ impl Replay {
                 tracing::error!("could not finish the run's artifacts: {e}");
             }
         }
+        self.finish_telemetry(Some(&outcome));
         match &outcome {
             RunOutcome::Replayed { exit_code } => tracing::info!(
                 "replay done: {} jobs in {} steps, {wall:.2} s wall clock, exit code {exit_code}; \
@@ -375,8 +400,21 @@ impl Replay {
     }
 }
 
+impl Replay {
+    /// Ends the spans and writes the OpenTelemetry files (`outcome` None: stopped early).
+    fn finish_telemetry(&mut self, outcome: Option<&RunOutcome>) {
+        if let Some(telemetry) = self.telemetry.take() {
+            let mono = self.started.elapsed().as_secs_f64();
+            if let Err(e) = telemetry.finish(outcome, &self.engine.progress(), mono) {
+                tracing::error!("could not finish the OpenTelemetry files: {e}");
+            }
+        }
+    }
+}
+
 impl Drop for Replay {
     fn drop(&mut self) {
+        self.finish_telemetry(None);
         if let Some(stream) = &self.jobtap {
             stream.cancel(self.h);
         }

@@ -68,7 +68,8 @@ ff_stage_artifacts() {
 		for _ff_pair in "$_ff_src/libff_emu.so:ff-emu.so" \
 			"$_ff_src/libemu_jobtap.so:emu-jobtap.so" \
 			"$_ff_prepare:flux-fiction-prepare" \
-			"$_ff_src/flux-fiction-rpc:flux-fiction-rpc"; do
+			"$_ff_src/flux-fiction-rpc:flux-fiction-rpc" \
+			"$_ff_src/flux-fiction-otel-export:flux-fiction-otel-export"; do
 			_ff_from=${_ff_pair%:*}
 			_ff_to=$FF_STAGED_DIR/${_ff_pair##*:}
 			if test -f "$_ff_from" && ! test "$_ff_to" -nt "$_ff_from"; then
@@ -83,6 +84,7 @@ ff_stage_artifacts() {
 			FF_JOBTAP_SO='$FF_STAGED_DIR/emu-jobtap.so'
 			FF_PREPARE='$FF_STAGED_DIR/flux-fiction-prepare'
 			FF_RPC='$FF_STAGED_DIR/flux-fiction-rpc'
+			FF_OTEL_EXPORT='$FF_STAGED_DIR/flux-fiction-otel-export'
 			EOF
 			export FF_PATHS
 		fi
@@ -91,7 +93,8 @@ ff_stage_artifacts() {
 		return 0
 	error "ff-emu.so and emu-jobtap.so are not in FF_EMU_ARTIFACTS=$FF_EMU_ARTIFACTS.
 Build them with meson (meson compile -C build; then FF_EMU_ARTIFACTS=\$PWD/build),
-or with cargo (FLUX_PREFIX=$FLUX_PREFIX cargo build --release -p ff-emu -p emu-jobtap -p ff-prepare -p ff-rpc)
+or with cargo (FLUX_PREFIX=$FLUX_PREFIX cargo build --release -p ff-emu -p emu-jobtap -p ff-prepare -p ff-rpc
+-p ff-otel-export)
 and leave FF_EMU_ARTIFACTS unset to stage them from target/release."
 }
 

@@ -4,6 +4,8 @@ use emu_protocol::JobId;
 use ff_inputs::SimTime;
 use ff_report::JobRecord;
 
+use crate::milestone::Milestone;
+
 /// The two clocks the engine is told about on every input.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Now {
@@ -109,4 +111,6 @@ pub enum Command {
     StepDone(StepSample),
     /// The run is over; no more commands follow.
     Finished(RunOutcome),
+    /// Where the replay is, for profiling (only after `Engine::record_milestones`).
+    Milestone(Milestone),
 }

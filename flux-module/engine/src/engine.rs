@@ -26,6 +26,7 @@ use crate::barrier::{BarrierPhase, StepBarrier};
 use crate::clock::{Arrivals, Completions, TraceRows};
 use crate::command::{Allocation, Command, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
 use crate::job::{ActiveJob, JobPhase};
+use crate::milestone::{Milestone, MilestoneLog, PhaseKind, StepPart};
 use crate::occupancy::Occupancy;
 use crate::pause::PauseRule;
 use crate::storage_use::StorageUse;
@@ -59,18 +60,6 @@ pub struct Progress {
     pub sim_time: Option<SimTime>,
     /// Busy node-microseconds so far, each node counted once however many jobs share it.
     pub node_micros: i128,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StepPart {
-    Releases,
-    Arrivals,
-    /// Not a step: while paused, a job was ended from outside (e.g. `flux cancel`), and
-    /// the barrier waits until the instance has reacted (the scheduler's passes over the
-    /// freed resources or the shorter queue) before the pause holds again, at the same
-    /// simulated time. `again`: another job ended after this barrier left the job-manager
-    /// condition, so one more barrier follows.
-    Settle { again: bool },
 }
 
 struct Step {
@@ -118,6 +107,10 @@ pub struct Engine {
     now: Option<SimTime>,
     progress: Progress,
     commands: std::collections::VecDeque<Command>,
+    /// Barriers begun so far (identifies each in milestones).
+    barriers: u64,
+    /// Set by `record_milestones`; None costs nothing.
+    milestones: Option<MilestoneLog>,
 }
 
 impl Engine {
@@ -141,6 +134,8 @@ impl Engine {
             now: None,
             progress,
             commands: Default::default(),
+            barriers: 0,
+            milestones: None,
         })
     }
 
@@ -148,6 +143,11 @@ impl Engine {
     pub fn start(&mut self, now: Now) {
         self.stage = Stage::CheckingResources { since: now.mono };
         self.commands.push_back(Command::QueryResources);
+    }
+
+    /// From now on, report steps and barrier phases as [`Command::Milestone`]s (profiling).
+    pub fn record_milestones(&mut self) {
+        self.milestones = Some(MilestoneLog::default());
     }
 
     pub fn poll_command(&mut self) -> Option<Command> {
@@ -308,7 +308,7 @@ impl Engine {
         }
     }
 
-    pub fn handle_alloc_query(&mut self, reply: Result<AllocQueryReply, String>) {
+    pub fn handle_alloc_query(&mut self, reply: Result<AllocQueryReply, String>, now: Now) {
         let Stage::Stepping(step) = &mut self.stage else { return };
         if step.barrier.phase != BarrierPhase::AllocQueue {
             return;
@@ -324,6 +324,7 @@ impl Engine {
                     step.barrier.phase = BarrierPhase::SchedulerSync;
                     self.commands.push_back(Command::SyncScheduler);
                 }
+                self.note_phase(now);
             }
         }
     }
@@ -339,6 +340,7 @@ impl Engine {
         step.barrier.probes += 1;
         step.barrier.probe_sent = now.mono;
         self.commands.push_back(Command::ProbeQuiescent);
+        self.note_phase(now);
     }
 
     /// When the scheduler continues its passes (`Ok(None)`: it reports no queues). An
@@ -396,7 +398,7 @@ impl Engine {
                     step.barrier.confirmations += 1;
                     step.barrier.phase = BarrierPhase::SchedulerSync;
                     self.commands.push_back(Command::SyncScheduler);
-                    return;
+                    return self.note_phase(now);
                 }
                 step.barrier.phase = BarrierPhase::Starts { alloc_current: r.alloc_current };
                 self.advance_barrier(now);
@@ -566,6 +568,7 @@ impl Engine {
         let Stage::Stepping(step) = &mut self.stage else { return };
         let t = step.time;
         step.barrier = StepBarrier::new();
+        self.barriers += 1;
         match self.release_next(t) {
             Some(id) => {
                 if let Stage::Stepping(step) = &mut self.stage {
@@ -577,22 +580,22 @@ impl Engine {
         }
     }
 
-    /// Part 2 of a step: submit every trace row due at `t`.
-    fn submit_due(&mut self, t: SimTime) -> Result<usize, TraceError> {
-        let mut count = 0;
+    /// Part 2 of a step: the submissions of every trace row due at `t`.
+    fn submissions_due(&mut self, t: SimTime) -> Result<Vec<Command>, TraceError> {
+        let mut submits = Vec::new();
         while let Some(trace) = self.arrivals.pop_at(t)? {
             let idx = trace.trace_idx;
             let jobspec = ff_inputs::jobspec_json(&trace, &self.settings.requests);
             let request = self.settings.requests.request(&trace);
             self.active.insert(idx, ActiveJob::new(trace, request));
-            self.commands.push_back(Command::Submit { trace_idx: idx, jobspec });
-            count += 1;
+            submits.push(Command::Submit { trace_idx: idx, jobspec });
         }
-        Ok(count)
+        Ok(submits)
     }
 
     /// Moves the barrier forward as far as the current facts allow.
     fn advance_barrier(&mut self, now: Now) {
+        self.note_phase(now);
         let held = self.holding.len() as u64;
         let Stage::Stepping(step) = &mut self.stage else { return };
         match step.barrier.phase {
@@ -608,6 +611,7 @@ impl Engine {
                 step.barrier.phase = BarrierPhase::AllocQueue;
                 step.barrier.alloc_queries += 1;
                 self.commands.push_back(Command::QueryAllocQueue);
+                self.note_phase(now);
             }
             BarrierPhase::Starts { alloc_current } if held >= alloc_current => self.finish_part(now),
             _ => {}
@@ -661,13 +665,17 @@ impl Engine {
         let t = step.time;
         step.part = StepPart::Arrivals;
         step.barrier = StepBarrier::new();
-        match self.submit_due(t) {
+        self.barriers += 1;
+        match self.submissions_due(t) {
             Err(e) => self.fail(format!("trace error: {e}"), String::new()),
-            Ok(0) => self.end_step(now),
-            Ok(n) => {
+            Ok(submits) if submits.is_empty() => self.end_step(now),
+            Ok(submits) => {
                 if let Stage::Stepping(step) = &mut self.stage {
-                    step.barrier.outstanding_submits = n;
+                    step.barrier.outstanding_submits = submits.len();
                 }
+                // A milestone goes before the commands of the phase it begins.
+                self.note_phase(now);
+                self.commands.extend(submits);
                 self.advance_barrier(now);
             }
         }
@@ -687,6 +695,10 @@ impl Engine {
             storage_by_parent: self.storage.by_parent().to_vec(),
         };
         self.commands.push_back(Command::StepDone(sample));
+        if self.milestones.is_some() {
+            let ended = Milestone::StepEnded { mono: now.mono, step: self.progress.steps };
+            self.commands.push_back(Command::Milestone(ended));
+        }
         self.early.clear();
         self.at_boundary(now);
     }
@@ -763,6 +775,17 @@ impl Engine {
             }
         }
         self.advance_barrier(now);
+    }
+
+    /// Reports the current barrier phase if it is not the one last reported.
+    fn note_phase(&mut self, now: Now) {
+        let (Some(log), Stage::Stepping(step)) = (&mut self.milestones, &self.stage) else { return };
+        let phase = PhaseKind::of(step.part, &step.barrier);
+        if log.is_new(self.barriers, phase) {
+            let (step, time, part, barrier) = (self.progress.steps, step.time, step.part, self.barriers);
+            let milestone = Milestone::Phase { mono: now.mono, step, time, part, barrier, phase };
+            self.commands.push_back(Command::Milestone(milestone));
+        }
     }
 
     fn has_outstanding_submits(&self) -> bool {

@@ -19,9 +19,11 @@ pub struct ModuleArgs {
     /// Pause before the first step later than this simulated time (`pause-at=EPOCH_SECONDS`,
     /// as `flux-fiction-prepare --pause-at` prints it).
     pub pause_at: Option<SimTime>,
+    /// Record OpenTelemetry spans of the replay with this `service.name` (`otel-service=NAME`).
+    pub otel_service: Option<String>,
 }
 
-const USAGE: &str = "expected run-dir=DIR and optionally faketime=1, eventlog=1, pause-at=EPOCH_SECONDS";
+const USAGE: &str = "expected run-dir=DIR and optionally faketime=1, eventlog=1, pause-at=EPOCH_SECONDS, otel-service=NAME";
 
 impl ModuleArgs {
     pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Self, String> {
@@ -60,6 +62,7 @@ impl ModuleArgs {
                     })?;
                     parsed.pause_at.replace(SimTime::from_secs_f64(secs)).is_none()
                 }
+                "otel-service" => parsed.otel_service.replace(value).is_none(),
                 _ => return Err(format!("unknown argument '{key}' ({USAGE})")),
             };
             if !fresh {
@@ -74,6 +77,9 @@ impl ModuleArgs {
         }
         if parsed.pause_at.is_some() && parsed.run_dir.is_none() {
             return Err(format!("argument 'pause-at' needs 'run-dir' ({USAGE})"));
+        }
+        if parsed.otel_service.is_some() && parsed.run_dir.is_none() {
+            return Err(format!("argument 'otel-service' needs 'run-dir' ({USAGE})"));
         }
         Ok(parsed)
     }
@@ -117,6 +123,9 @@ mod tests {
         assert!(!ModuleArgs::parse(&["run-dir=/r"]).unwrap().eventlog);
         let p = ModuleArgs::parse(&["run-dir=/r", "pause-at=1647216040.000001"]).unwrap();
         assert_eq!(p.pause_at, Some(SimTime(1_647_216_040_000_001)));
+        let otel = ModuleArgs::parse(&["run-dir=/r", "otel-service=my%20replay"]).unwrap().otel_service;
+        assert_eq!(otel.as_deref(), Some("my replay"));
+        assert_eq!(ModuleArgs::parse(&["run-dir=/r"]).unwrap().otel_service, None);
     }
 
     #[test]
@@ -164,5 +173,7 @@ mod tests {
         assert!(ModuleArgs::parse(&["run-dir=a", "pause-at=soon"]).unwrap_err().contains("epoch seconds"));
         assert!(ModuleArgs::parse(&["run-dir=a", "pause-at=-1"]).unwrap_err().contains("epoch seconds"));
         assert!(ModuleArgs::parse(&["run-dir=a", "pause-at=1", "pause-at=2"]).unwrap_err().contains("twice"));
+        assert!(ModuleArgs::parse(&["otel-service=x"]).unwrap_err().contains("needs"));
+        assert!(ModuleArgs::parse(&["run-dir=a", "otel-service=x", "otel-service=y"]).unwrap_err().contains("twice"));
     }
 }

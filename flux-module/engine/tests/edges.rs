@@ -89,7 +89,7 @@ fn started() -> (Engine, JobId) {
         exception: None,
     };
     e.handle_transitions(&[sched], at(0.4));
-    e.handle_alloc_query(Ok(AllocQueryReply { queue_length: 0, alloc_pending: 1, running: 0 }));
+    e.handle_alloc_query(Ok(AllocQueryReply { queue_length: 0, alloc_pending: 1, running: 0 }), at(0.42));
     e.handle_scheduler_sync(at(0.45));
     e.handle_quiescent(Ok(QuiescentReply { status: 0, alloc_current: 2 }), at(0.5));
     drain(&mut e);

@@ -14,7 +14,10 @@ use emu_protocol::JobId;
 use emu_protocol::jobtap::{JobResult as TapResult, Transition, WatchedState};
 use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
 use emu_protocol::module::PauseState;
-use ff_engine::{Command, Engine, EngineSettings, ExecResponse, Now, ResourceCounts, RunOutcome, StepSample};
+use ff_engine::{
+    Command, Engine, EngineSettings, ExecResponse, Milestone, Now, PhaseKind, ResourceCounts, RunOutcome, StepPart,
+    StepSample,
+};
 use ff_inputs::{RequestRules, SimDuration, SimTime, SystemSpec, TraceJob};
 use ff_report::{JobRecord, JobResult};
 
@@ -68,6 +71,8 @@ struct Fake {
     mono: f64,
     probes: u64,
     syncs: u64,
+    /// Ask the engine for milestones.
+    milestones: bool,
 }
 
 /// A user's action on a paused replay.
@@ -96,6 +101,7 @@ struct Outcome {
     probes: u64,
     syncs: u64,
     probe_times: ff_report::ProbeTimes,
+    milestones: Vec<Milestone>,
 }
 
 impl Fake {
@@ -152,6 +158,12 @@ impl Fake {
         if self.pause_first {
             engine.pause().unwrap();
         }
+        if self.milestones {
+            engine.record_milestones();
+        }
+        let mut milestones = Vec::new();
+        // Whether the last milestone began an arrivals part (submissions belong there).
+        let mut in_arrivals = false;
         let now = self.now();
         engine.start(now);
         let (mut records, mut steps, mut clock, mut pauses) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -175,6 +187,7 @@ impl Fake {
                     now,
                 ),
                 Command::Submit { trace_idx, jobspec } => {
+                    assert!(!self.milestones || in_arrivals, "submission of {trace_idx} before its milestone");
                     let v: serde_json::Value = serde_json::from_str(&jobspec).unwrap();
                     let nodes = v["resources"][0]["count"].as_u64().unwrap() as u32;
                     assert_eq!(v["attributes"]["user"]["ff_trace_idx"].as_u64(), Some(trace_idx));
@@ -224,6 +237,7 @@ impl Fake {
                 },
                 Command::QueryAllocQueue => engine.handle_alloc_query(
                     Ok(AllocQueryReply { queue_length: 0, alloc_pending: 0, running: self.allocated.len() as u64 }),
+                    now,
                 ),
                 Command::SyncScheduler => {
                     self.syncs += 1;
@@ -259,6 +273,10 @@ impl Fake {
                 }
                 Command::JobDone(r) => records.push(*r),
                 Command::StepDone(s) => steps.push(s),
+                Command::Milestone(m) => {
+                    in_arrivals = matches!(m, Milestone::Phase { part: StepPart::Arrivals, .. });
+                    milestones.push(m);
+                }
                 Command::Finished(finished) => {
                     records.sort_by_key(|r| r.trace_idx);
                     let probe_times = engine.probe_times().clone();
@@ -271,6 +289,7 @@ impl Fake {
                         probes: self.probes,
                         syncs: self.syncs,
                         probe_times,
+                        milestones,
                     };
                 }
             }
@@ -529,4 +548,61 @@ fn controls_are_refused_when_they_cannot_apply() {
     e.abort("stop".into(), now);
     assert_eq!(e.pause().unwrap_err(), "the replay is over");
     assert_eq!(e.resume(now).unwrap_err(), "the replay is over");
+}
+
+/// One barrier seen through milestones: its step, step part and phases in order.
+type BarrierSeen = (u64, StepPart, Vec<PhaseKind>);
+
+/// The phases each barrier went through, in order, and the steps that ended.
+fn barrier_phases(milestones: &[Milestone]) -> (Vec<BarrierSeen>, Vec<u64>) {
+    let (mut barriers, mut ended) = (Vec::<BarrierSeen>::new(), Vec::new());
+    let mut last: Option<u64> = None;
+    for m in milestones {
+        match *m {
+            Milestone::Phase { step, part, barrier, phase, .. } => {
+                if last != Some(barrier) {
+                    barriers.push((step, part, Vec::new()));
+                    last = Some(barrier);
+                }
+                barriers.last_mut().unwrap().2.push(phase);
+            }
+            Milestone::StepEnded { step, .. } => ended.push(step),
+        }
+    }
+    (barriers, ended)
+}
+
+#[test]
+fn milestones_follow_every_barrier_phase_and_change_nothing() {
+    let plain = Fake::new(30).run(ten_multi_node());
+    assert!(plain.milestones.is_empty(), "milestones without asking for them");
+    let o = Fake { milestones: true, ..Fake::new(30) }.run(ten_multi_node());
+    // The fake's clock ticks per command, so only the wall times may differ.
+    let schedule = |o: &Outcome| -> Vec<_> {
+        o.records.iter().map(|r| (r.trace_idx, r.start, r.finish, r.nodelist.clone(), r.result)).collect()
+    };
+    assert_eq!((schedule(&o), &o.steps, o.probes), (schedule(&plain), &plain.steps, plain.probes));
+
+    let monos: Vec<f64> = o
+        .milestones
+        .iter()
+        .map(|m| match *m {
+            Milestone::Phase { mono, .. } | Milestone::StepEnded { mono, .. } => mono,
+        })
+        .collect();
+    assert!(monos.windows(2).all(|w| w[0] <= w[1]), "wall times go back: {monos:?}");
+
+    use PhaseKind::*;
+    let (barriers, ended) = barrier_phases(&o.milestones);
+    assert_eq!(ended, (1..=o.steps.len() as u64).collect::<Vec<_>>());
+    // Step 1: the ten arrivals; the scheduler starts three jobs.
+    let full_arrivals = vec![Ingest, Sched, AllocQuery, SchedulerSync, Quiescent, Starts];
+    assert_eq!(barriers[0], (1, StepPart::Arrivals, full_arrivals));
+    // Step 2 (+360): three releases; after each, jobs wait, so the scheduler is probed.
+    let full_release = vec![Inactive, AllocQuery, SchedulerSync, Quiescent, Starts];
+    for b in &barriers[1..4] {
+        assert_eq!(b, &(2, StepPart::Releases, full_release.clone()));
+    }
+    // The last step (+1440): nobody waits, the release needs only its INACTIVE.
+    assert_eq!(barriers.last().unwrap(), &(o.steps.len() as u64, StepPart::Releases, vec![Inactive]));
 }

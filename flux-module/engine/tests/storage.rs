@@ -41,7 +41,7 @@ fn shares_are_held_per_rack_while_the_job_runs_and_recorded_when_it_ends() {
     let id = JobId(42);
     e.handle_submitted(0, Ok(id), at(0.3));
     e.handle_transitions(&[transition(id, WatchedState::Sched)], at(0.4));
-    e.handle_alloc_query(Ok(AllocQueryReply { queue_length: 0, alloc_pending: 1, running: 0 }));
+    e.handle_alloc_query(Ok(AllocQueryReply { queue_length: 0, alloc_pending: 1, running: 0 }), at(0.42));
     e.handle_scheduler_sync(at(0.45));
     e.handle_quiescent(Ok(QuiescentReply { status: 0, alloc_current: 1 }), at(0.5));
     // 150 GiB is two whole shares of rack1.

@@ -16,7 +16,7 @@ pub mod trace;
 #[cfg(test)]
 mod testing;
 
-pub use config::{Config, ConfigError, OutputCompression, ResourceSource, SwfOptions};
+pub use config::{Config, ConfigError, OtelSettings, OutputCompression, ResourceSource, SwfOptions};
 pub use jobspec::jobspec_json;
 pub use json_file::JsonFileError;
 pub use preflight::{PreflightError, TraceSummary, UnfitJob, UnfitJobs, preflight};

@@ -29,6 +29,7 @@ pub(crate) fn config_for(path: &Path, format: TraceFormat, system: SystemSpec) -
         faketime_start_lead: 30.0,
         max_jobs: None,
         output_compression: OutputCompression::Auto,
+        otel: Default::default(),
         warnings: Vec::new(),
     }
 }

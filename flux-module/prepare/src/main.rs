@@ -107,4 +107,8 @@ fn print_facts(cfg: &Config, summary: &TraceSummary, faketime_file: Option<&Path
     println!("trace={}", absolute(&cfg.job_traces));
     println!("flux_config={}", cfg.config_json.as_deref().map(absolute).unwrap_or_default());
     println!("resource_file={}", cfg.resource.path().map(absolute).unwrap_or_default());
+    // The run script's --otel options override these.
+    println!("otel_enabled={}", cfg.otel.enabled);
+    println!("otel_endpoint={}", cfg.otel.endpoint.as_deref().unwrap_or_default());
+    println!("otel_service_name={}", cfg.otel.service_name);
 }

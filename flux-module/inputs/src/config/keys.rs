@@ -60,7 +60,9 @@ const fn ignored(name: &'static str, kind: ValueKind, why: &'static str) -> KeyS
 }
 
 const BROKER_LOG: &str = "the emulator logs through the Flux broker log";
-const NO_OTEL: &str = "OpenTelemetry export is not implemented in this rewrite";
+const NO_OTEL_BRIDGE: &str =
+    "spans are written to output/otel_spans.jsonl and exported by flux-fiction-otel-export; there is no datagram bridge";
+const OTEL_FILES: &str = "the OpenTelemetry files are always written under output_dir";
 const EXACT_CLOCK: &str = "the fake clock is set exactly to each step's simulated time";
 const OLD_HARNESS: &str = "it was metadata of the Python harness; the run directory keeps a copy of the config";
 
@@ -111,13 +113,13 @@ pub(crate) const KEYS: &[KeySpec] = &[
     ),
     ignored("faketime_tolerance", NonNegativeFloat, EXACT_CLOCK),
     ignored("faketime_near_event_threshold", NonNegativeFloat, EXACT_CLOCK),
-    ignored("otel_enabled", Bool, NO_OTEL),
-    ignored("otel_endpoint", Str, NO_OTEL),
-    ignored("otel_service_name", Str, NO_OTEL),
-    ignored("otel_bridge_socket", Path, NO_OTEL),
-    ignored("otel_summary_file", Path, NO_OTEL),
-    ignored("otel_spans_file", Path, NO_OTEL),
-    ignored("otel_bridge_log_file", Path, NO_OTEL),
+    read("otel_enabled", Bool),
+    read("otel_endpoint", Str),
+    read("otel_service_name", Str),
+    ignored("otel_bridge_socket", Path, NO_OTEL_BRIDGE),
+    ignored("otel_summary_file", Path, OTEL_FILES),
+    ignored("otel_spans_file", Path, OTEL_FILES),
+    ignored("otel_bridge_log_file", Path, NO_OTEL_BRIDGE),
     ignored("status_file", Path, "run artifacts are always written under output_dir"),
     ignored("summary_file", Path, "run artifacts are always written under output_dir"),
     ignored("source_config_file", Path, OLD_HARNESS),

@@ -140,8 +140,28 @@ pub struct Config {
     /// `max_jobs` (optional): replay only the first N jobs of the trace.
     pub max_jobs: Option<u64>,
     pub output_compression: OutputCompression,
+    /// `otel_enabled`, `otel_endpoint`, `otel_service_name`: profiling with OpenTelemetry.
+    pub otel: OtelSettings,
     /// Keys accepted but ignored, and why; one line each, naming file, line and key.
     pub warnings: Vec<String>,
+}
+
+/// The OpenTelemetry keys; `flux-fiction-run`'s `--otel*` options override them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtelSettings {
+    /// `otel_enabled` (default false): record spans of the replay.
+    pub enabled: bool,
+    /// `otel_endpoint`: the collector's OTLP/HTTP traces URL (http://); None leaves the choice to the
+    /// exporter (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else the local default).
+    pub endpoint: Option<String>,
+    /// `otel_service_name` (default `flux-fiction`): the spans' `service.name`.
+    pub service_name: String,
+}
+
+impl Default for OtelSettings {
+    fn default() -> Self {
+        OtelSettings { enabled: false, endpoint: None, service_name: "flux-fiction".into() }
+    }
 }
 
 const DEFAULT_STEP_TIMEOUT: f64 = 60.0;
@@ -214,6 +234,7 @@ impl Config {
             };
             return Err(settings.error("whole_node_graph", problem));
         }
+        let otel = resolve_otel(&settings)?;
         let swf = SwfOptions {
             procs_per_node: narrow(&settings, "swf_procs_per_node")?.unwrap_or(1),
             epoch: settings
@@ -243,6 +264,7 @@ impl Config {
                 .unwrap_or(DEFAULT_FAKETIME_START_LEAD),
             max_jobs: settings.int("max_jobs"),
             output_compression: resolve_output_compression(&settings)?,
+            otel,
             warnings,
         })
     }
@@ -389,6 +411,20 @@ struct SchedulingSection {
 
 /// Reads the resource file, if any, and its graph. A graph whose SSDs are all marked
 /// down gets a warning: `resource_r` installs them up.
+fn resolve_otel(settings: &Settings) -> Result<OtelSettings, ConfigError> {
+    let endpoint = settings.str("otel_endpoint").map(str::to_string);
+    if let Some(url) = endpoint.as_deref().filter(|u| !u.starts_with("http://")) {
+        let problem = format!("expected an http:// URL (OTLP/HTTP, no TLS), found \"{url}\"");
+        return Err(settings.error("otel_endpoint", problem));
+    }
+    let defaults = OtelSettings::default();
+    let service_name = settings.str("otel_service_name").map_or(defaults.service_name, str::to_string);
+    if service_name.trim().is_empty() {
+        return Err(settings.error("otel_service_name", "must not be empty"));
+    }
+    Ok(OtelSettings { enabled: settings.bool("otel_enabled").unwrap_or(defaults.enabled), endpoint, service_name })
+}
+
 fn resolve_resource(settings: &Settings, warnings: &mut Vec<String>) -> Result<ResolvedResource, ConfigError> {
     let (key, path) = match (settings.path("resource_file"), settings.path("resource_R")) {
         (None, None) => return Ok(ResolvedResource { source: ResourceSource::Synthetic, rv1_shape: None, graph: None }),
@@ -587,6 +623,29 @@ mod tests {
         let cfg = Config::load(&config).unwrap();
         assert_eq!(cfg.warnings.len(), 3);
         assert!(cfg.warnings[0].contains("config.toml:6: log_level: ignored:"), "{:?}", cfg.warnings);
+    }
+
+    #[test]
+    fn otel_keys_are_read_and_checked() {
+        let base = "job_traces = \"t.csv\"\nnnodes = 1\nncpus = 1\n";
+        let (_dir, config) = experiment(&[("config.toml", base), ("t.csv", TRACE)]);
+        let otel = Config::load(&config).unwrap().otel;
+        assert_eq!(otel, OtelSettings::default());
+        assert_eq!(otel.service_name, "flux-fiction");
+
+        let keys = "otel_enabled = true\notel_endpoint = \"http://h:4318/v1/traces\"\notel_service_name = \"ff\"\n";
+        let text = format!("{base}{keys}otel_bridge_socket = \"/tmp/s\"\n");
+        let (_dir, config) = experiment(&[("config.toml", &text), ("t.csv", TRACE)]);
+        let cfg = Config::load(&config).unwrap();
+        let endpoint = Some("http://h:4318/v1/traces".into());
+        assert_eq!(cfg.otel, OtelSettings { enabled: true, endpoint, service_name: "ff".into() });
+        assert_eq!(cfg.warnings.len(), 1, "{:?}", cfg.warnings);
+        assert!(cfg.warnings[0].contains("otel_bridge_socket: ignored:"), "{:?}", cfg.warnings);
+
+        let text = format!("{base}otel_endpoint = \"h:4318\"\n");
+        let (_dir, config) = experiment(&[("config.toml", &text), ("t.csv", TRACE)]);
+        let err = Config::load(&config).unwrap_err().to_string();
+        assert!(err.contains("config.toml:4: otel_endpoint: expected an http:// URL"), "{err}");
     }
 
     #[test]
