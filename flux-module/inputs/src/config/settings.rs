@@ -95,6 +95,8 @@ impl Settings {
         for (key, value) in table {
             let line = line_of(text, key.span().start);
             let name = key.into_inner();
+            // A quoted empty key (`"" = 1`) is valid TOML: quote it so the message shows it.
+            let name = if name.is_empty() { "\"\"".to_string() } else { name };
             let key_error = |problem: String| ConfigError::Key {
                 path: file.to_path_buf(),
                 line,
@@ -274,6 +276,12 @@ mod tests {
     #[test]
     fn integers_are_accepted_as_floats() {
         assert_eq!(parse("step_timeout = 60\n").unwrap().float("step_timeout"), Some(60.0));
+    }
+
+    #[test]
+    fn an_empty_key_is_shown_quoted() {
+        let err = parse("[flux_fiction]\n\"\" = 4\n").unwrap_err().to_string();
+        assert_eq!(err, "/exp/config.toml:2: [flux_fiction] \"\": unknown key");
     }
 
     #[test]
