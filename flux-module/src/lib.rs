@@ -15,6 +15,7 @@ mod instance_clock;
 mod jobtap_stream;
 mod probes;
 mod replay;
+mod shutdown;
 mod status;
 
 use std::ffi::{c_char, c_int};
@@ -25,6 +26,7 @@ use flux_bindings::{Flux, FluxError};
 /// The module's state while it is loaded; dropped when it is removed.
 struct Module {
     _status: status::StatusService,
+    _shutdown: shutdown::ShutdownService,
     _replay: Option<replay::ReplayHandle>,
 }
 
@@ -35,7 +37,8 @@ fn setup(h: Flux, args: Vec<String>) -> flux_bindings::Result<Module> {
         None => None,
     };
     let status = status::StatusService::new(h, replay.as_ref().map(replay::ReplayHandle::weak))?;
-    Ok(Module { _status: status, _replay: replay })
+    let shutdown = shutdown::ShutdownService::new(h, replay.as_ref().map(replay::ReplayHandle::weak))?;
+    Ok(Module { _status: status, _shutdown: shutdown, _replay: replay })
 }
 
 /// The broker calls this on the module's own thread.
