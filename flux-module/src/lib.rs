@@ -5,6 +5,8 @@
 //! `flux-fiction-prepare`) it replays `DIR/config.toml`'s trace against this instance:
 //! it becomes the instance's exec service, submits the trace's jobs, steps simulated time
 //! with the barrier of `ff-engine`, and writes the run's artifacts under `DIR/output`.
+//! Removed before the replay ends, it ends it as interrupted (`shutdown.rs`): the
+//! artifacts are written and the replay's jobs leave the instance.
 //!
 //! Everything that decides *what* to do lives in the sans-IO `ff-engine`; this crate only
 //! carries its commands to Flux and Flux's answers back (one module per conversation).
