@@ -124,7 +124,7 @@ test_expect_success 'SIGINT: no broker or other process of the run is left' '
 	! pgrep -af -- "$FF_RUNS/int"
 '
 
-test_expect_success 'the scheduler removed mid-replay: the step times out, exit 1' '
+test_expect_success 'the scheduler removed mid-replay: the step fails, exit 1' '
 	start_run nosched nosched &&
 	pid=$(pgrep -o -f -- "--inner $FF_RUNS/nosched ") &&
 	uri=$(flux uri "pid:$pid") &&

@@ -208,6 +208,11 @@ impl Replay {
         self.engine.abort(reason, now);
     }
 
+    /// Whether a submission has not been answered yet (its job may still need ending).
+    pub fn submitting(&self) -> bool {
+        !self.submits.is_empty()
+    }
+
     pub fn status(&self) -> ModuleStatus {
         let p = self.engine.progress();
         ModuleStatus {

@@ -3,7 +3,8 @@
 //!
 //! A replay still running is interrupted first ([`Replay::interrupt`]: its artifacts are
 //! written with every job finished so far, its running jobs are killed, its waiting ones
-//! canceled). The module then stays up until no job holds or waits for resources
+//! canceled). The module then stays up until every submission is answered (a job whose
+//! answer comes late is canceled then) and no job holds or waits for resources
 //! (`job-manager.alloc-query`), answering any start request that arrives meanwhile with
 //! a refusal. Stopping at once would lose a start request already on its way: the
 //! job-manager forgets it when the exec service goes away but does not act on the job
@@ -35,6 +36,7 @@ pub struct ShutdownService {
 
 /// The wait for the instance to settle, once shutdown was asked for.
 struct Drain {
+    replay: Weak<RefCell<Replay>>,
     poll: Timer,
     query: Option<Future>,
     deadline: f64,
@@ -48,7 +50,7 @@ impl ShutdownService {
         let handler = MsgHandler::new(h, MsgType::Request, &topic, move |h, _| {
             let Some(replay) = &replay else { return stop(h) };
             with_replay(replay, Replay::interrupt);
-            if let Err(e) = begin_drain(h, &state) {
+            if let Err(e) = begin_drain(h, &state, replay.clone()) {
                 tracing::error!("cannot wait for the instance to settle: {e}");
                 stop(h);
             }
@@ -63,7 +65,11 @@ fn stop(h: Flux) {
     }
 }
 
-fn begin_drain(h: Flux, state: &Weak<RefCell<Option<Drain>>>) -> flux_bindings::Result<()> {
+fn begin_drain(
+    h: Flux,
+    state: &Weak<RefCell<Option<Drain>>>,
+    replay: Weak<RefCell<Replay>>,
+) -> flux_bindings::Result<()> {
     let Some(cell) = state.upgrade() else { return Ok(()) };
     if cell.borrow().is_some() {
         return Ok(()); // asked twice
@@ -71,7 +77,7 @@ fn begin_drain(h: Flux, state: &Weak<RefCell<Option<Drain>>>) -> flux_bindings::
     let weak = state.clone();
     let poll = Timer::new(h, 0.0, POLL_INTERVAL, move || poll(h, &weak))?;
     poll.start();
-    *cell.borrow_mut() = Some(Drain { poll, query: None, deadline: reactor_time() + DRAIN_TIMEOUT });
+    *cell.borrow_mut() = Some(Drain { replay, poll, query: None, deadline: reactor_time() + DRAIN_TIMEOUT });
     Ok(())
 }
 
@@ -98,8 +104,9 @@ fn poll(h: Flux, state: &Weak<RefCell<Option<Drain>>>) {
             let mut guard = cell.borrow_mut();
             let Some(drain) = guard.as_mut() else { return };
             drain.query = None;
+            let submitting = drain.replay.upgrade().is_some_and(|r| r.borrow().submitting());
             match reply {
-                Ok(r) if r.queue_length + r.alloc_pending + r.running > 0 => {}
+                Ok(r) if submitting || r.queue_length + r.alloc_pending + r.running > 0 => {}
                 Ok(_) => {
                     drain.poll.stop();
                     stop(h);
