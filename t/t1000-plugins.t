@@ -4,9 +4,10 @@ test_description='ff-emu.so and emu-jobtap.so load, answer, unload and fail clea
 Both plugins load and unload 50 times in one instance without a crash or
 growth in broker memory; the module answers stats while idle; the jobtap
 counts transitions of real jobs run with flux-core test execution
-(attributes.system.exec.test) and streams them to a watcher; bad module
-arguments and a jobtap conf fail cleanly and leave the broker healthy; an
-instance shuts down without an abort with the module still loaded.'
+(attributes.system.exec.test) and streams them to a watcher; a watcher that
+goes away without watch-cancel is dropped; guests get EPERM from both plugins;
+bad module arguments and a jobtap conf fail cleanly and leave the broker
+healthy; an instance shuts down without an abort with the module still loaded.'
 
 . "${SHARNESS_SH:-/usr/share/sharness/sharness.sh}"
 
@@ -73,7 +74,9 @@ idle_stats='{"error":null,"exit_code":null,"failed_jobs":0,"finished":0,"jobs_to
 #           allocation; canceled after its sched transition), print every
 #           transition for A and B (in order, per job), then end the stream
 #           with watch-cancel;
-#   remove  remove the plugin while the stream is open.
+#   remove  remove the plugin while the stream is open;
+#   disconnect  another client opens a stream and exits without watch-cancel; this
+#           one's stream stays open, then ends with watch-cancel.
 # Either way the stream must end with ENODATA.
 cat >watch.py <<'EOF'
 import errno, json, sys
@@ -129,6 +132,15 @@ if mode == "jobs":
     h.rpc("job-manager.emu-jobtap.watch-cancel", {}, flags=flux.constants.FLUX_RPC_NORESPONSE)
 elif mode == "remove":
     h.rpc("job-manager.jobtap", {"remove": "emu-jobtap.so"}).get()
+elif mode == "disconnect":
+    import subprocess, time
+    other = "import flux; flux.Flux().rpc('job-manager.emu-jobtap.watch', {}, flags=%d).wait_for(10).get()"
+    subprocess.run(["flux", "python", "-c", other % flux.constants.FLUX_RPC_STREAMING], check=True)
+    deadline = time.time() + 10
+    while h.rpc("job-manager.emu-jobtap.status", {}).get()["watchers"] != 1 and time.time() < deadline:
+        time.sleep(0.1)
+    print("other client gone: watchers", h.rpc("job-manager.emu-jobtap.status", {}).get()["watchers"])
+    h.rpc("job-manager.emu-jobtap.watch-cancel", {}, flags=flux.constants.FLUX_RPC_NORESPONSE)
 end = next_batch()
 print("end", errno.errorcode.get(end, end) if isinstance(end, int) else end)
 EOF
@@ -233,18 +245,66 @@ test_expect_success 'a reloaded emu-jobtap counts from zero' '
 	expect_counts 0 0 0 0 0 0 >status.expected &&
 	test_cmp status.expected status
 '
-# Known bug: the plugin keeps the request of a watcher whose client went away
-# without watch-cancel (a jobtap service never sees the client's disconnect,
-# and responses to a dead client do not fail), so `watchers` stays 1 and every
-# later batch is sent to a dead route.
-test_expect_failure 'a watcher that disconnects without watch-cancel is dropped' '
+# The broker tells the plugin when a client goes away: a `disconnect` request with the
+# client's route, to job-manager.emu-jobtap.disconnect (its watch topic with the last word
+# replaced). The client below opens a stream and exits without watch-cancel.
+test_expect_success 'a watcher that disconnects without watch-cancel is dropped' '
 	flux python -c "
 import flux
 f = flux.Flux().rpc(\"job-manager.emu-jobtap.watch\", {}, flags=flux.constants.FLUX_RPC_STREAMING)
 print(f.wait_for(10).get())
 " &&
 	flux run -n1 $TEST_EXEC=0.01s true &&
-	ff_wait_until 2 no_watchers
+	ff_wait_until 10 no_watchers
+'
+test_expect_success 'a disconnect drops only the streams of the client that went away' '
+	flux python watch.py disconnect >disconnect.out &&
+	cat >disconnect.expected <<-\EOF &&
+	handshake {"transitions": []}
+	watchers 1
+	other client gone: watchers 1
+	end ENODATA
+	EOF
+	test_cmp disconnect.expected disconnect.out &&
+	no_watchers
+'
+# flux-core's testing support: the instance owner's connection may claim another user
+# and role (FLUX_HANDLE_USERID, FLUX_HANDLE_ROLEMASK; 0x2 is FLUX_ROLE_USER).
+guest_uid=$(($(id -u) + 1))
+as_guest() {
+	FLUX_HANDLE_ROLEMASK=0x2 FLUX_HANDLE_USERID=$guest_uid "$@"
+}
+# guest.py TOPIC...: send each TOPIC a request ({}), print how it was answered.
+cat >guest.py <<'EOF'
+import errno, sys
+import flux
+
+h = flux.Flux()
+for topic in sys.argv[1:]:
+    flags = flux.constants.FLUX_RPC_STREAMING if topic.endswith(".watch") else 0
+    try:
+        h.rpc(topic, {}, flags=flags).wait_for(10).get()
+        print(topic, "answered")
+    except OSError as e:
+        print(topic, errno.errorcode.get(e.errno, e.errno), e.strerror)
+EOF
+test_expect_success 'guests: every emu-jobtap method answers EPERM and opens no stream' '
+	as_guest flux python guest.py job-manager.emu-jobtap.watch job-manager.emu-jobtap.watch-cancel \
+		job-manager.emu-jobtap.status >guest.out &&
+	cat >guest.expected <<-\EOF &&
+	job-manager.emu-jobtap.watch EPERM Request requires owner credentials
+	job-manager.emu-jobtap.watch-cancel EPERM Request requires owner credentials
+	job-manager.emu-jobtap.status EPERM Request requires owner credentials
+	EOF
+	test_cmp guest.expected guest.out &&
+	no_watchers
+'
+test_expect_success 'guests: ff-emu stats-get answers EPERM; the owner still gets the stats' '
+	as_guest flux python guest.py ff-emu.stats-get >guest.out &&
+	echo "ff-emu.stats-get EPERM Request requires owner credentials" >guest.expected &&
+	test_cmp guest.expected guest.out &&
+	module_stats >stats &&
+	test_cmp stats.expected stats
 '
 test_expect_success 'both plugins unload' '
 	flux module remove ff-emu &&

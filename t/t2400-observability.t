@@ -7,8 +7,9 @@ progress lines are few (one per --progress-interval, not one per poll); eventlog
 holds submit, alloc, start, finish, release and clean for every job. reproduce.sh,
 started from another directory, replays the run into a new directory beside it with the
 same schedule. A run that fails, and one stopped with SIGTERM, end as failed and
-interrupted. Under a terminal (script(1)) one progress line is redrawn in place; with
-the default interval a run of seconds prints no more than two.'
+interrupted (the latter with every finished job in its outputs and no process left).
+Under a terminal (script(1)) one progress line is redrawn in place; with the default
+interval a run of seconds prints no more than two.'
 
 . "${SHARNESS_SH:-/usr/share/sharness/sharness.sh}"
 
@@ -129,6 +130,11 @@ test_expect_success 'SIGTERM to flux-fiction-run: the run ends as interrupted' '
 	test_expect_code 143 wait $pid &&
 	status long ".state == \"interrupted\" and .return_code == 143" &&
 	status long ".failure_reason == \"interrupted by SIGTERM\" and .progress.finished < 3000"
+'
+test_expect_success 'SIGTERM: the outputs hold every finished job (the rest not-run); nothing is left running' '
+	ff_holds_finished_jobs "$FF_RUNS/long" 3000 &&
+	grep "^interrupted: ff-emu was removed before the replay ended" "$FF_RUNS/long/output/failure.txt" &&
+	! pgrep -af -- "$FF_RUNS/long"
 '
 
 test_expect_success SCRIPT 'under a terminal: --tag names the run directory, one line is redrawn' '

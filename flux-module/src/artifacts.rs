@@ -18,7 +18,7 @@ use ff_engine::{Progress, RunOutcome, StepSample};
 use ff_inputs::Config;
 use ff_report::{
     EventlogWriter, JobRecord, Occupancy, PerNodeTrace, ProbeTimes, RunFacts, StorageCapacity, SummaryAccumulator,
-    StreamFile, SwfHeader, SwfScheduleWriter, SystemCapacity, TransitionsWriter, UtilizationTimeline, write_report_html,
+    SwfHeader, SwfScheduleWriter, SystemCapacity, TransitionsWriter, UtilizationTimeline, write_report_html,
     write_summary,
 };
 
@@ -28,10 +28,24 @@ pub struct Artifacts {
     schedule: SwfScheduleWriter,
     eventlog: Option<EventlogWriter>,
     pernode: PerNodeTrace,
+    /// The names of the two files `output_compression` may compress.
+    eventlog_name: &'static str,
+    pernode_name: &'static str,
     timeline: UtilizationTimeline,
     summary: SummaryAccumulator,
     facts: RunFacts,
 }
+
+const TRANSITIONS: &str = "job_transitions.csv";
+const SCHEDULE: &str = "schedule.swf";
+const EVENTLOG: &str = "eventlog.csv";
+const PERNODE: &str = "pernode.json";
+const EVENTLOG_GZ: &str = "eventlog.csv.gz";
+const PERNODE_GZ: &str = "pernode.json.gz";
+const UTILIZATION: &str = "utilization.csv";
+const SUMMARY: &str = "summary.json";
+const REPORT: &str = "report.html";
+const FAILURE: &str = "failure.txt";
 
 /// Fluxion's queue policy when the Flux config does not set one.
 const DEFAULT_POLICY: &str = "fcfs";
@@ -81,13 +95,15 @@ impl Artifacts {
             ..RunFacts::default()
         };
         let gzip = cfg.output_compression.gzip(jobs_total);
-        let eventlog_path = StreamFile::path(&dir, "eventlog.csv", gzip);
+        let (eventlog_name, pernode_name) = if gzip { (EVENTLOG_GZ, PERNODE_GZ) } else { (EVENTLOG, PERNODE) };
         Ok(Artifacts {
-            transitions: TransitionsWriter::create(dir.join("job_transitions.csv"), storage.as_ref())?,
-            schedule: SwfScheduleWriter::create(dir.join("schedule.swf"), &schedule)?,
-            eventlog: eventlog.then(|| EventlogWriter::create(eventlog_path, gzip)).transpose()?,
-            pernode: PerNodeTrace::create(StreamFile::path(&dir, "pernode.json", gzip), gzip, storage.as_ref())?,
-            timeline: UtilizationTimeline::create(dir.join("utilization.csv"), capacity)?,
+            transitions: TransitionsWriter::create(dir.join(TRANSITIONS), storage.as_ref())?,
+            schedule: SwfScheduleWriter::create(dir.join(SCHEDULE), &schedule)?,
+            eventlog: eventlog.then(|| EventlogWriter::create(dir.join(eventlog_name), gzip)).transpose()?,
+            pernode: PerNodeTrace::create(dir.join(pernode_name), gzip, storage.as_ref())?,
+            eventlog_name,
+            pernode_name,
+            timeline: UtilizationTimeline::create(dir.join(UTILIZATION), capacity)?,
             summary: SummaryAccumulator::new(capacity),
             facts,
             dir,
@@ -96,9 +112,16 @@ impl Artifacts {
 
     pub fn job_done(&mut self, record: &JobRecord) -> std::io::Result<()> {
         self.summary.add(record);
-        self.transitions.write(record)?;
-        self.schedule.write(record)?;
-        self.pernode.write(record)
+        self.transitions.write(record).map_err(self.naming(TRANSITIONS))?;
+        self.schedule.write(record).map_err(self.naming(SCHEDULE))?;
+        self.pernode.write(record).map_err(self.naming(self.pernode_name))
+    }
+
+    /// Turns an I/O error on output file `name` into one that names its path: a full disk
+    /// or a file-size limit must say which file could not be written.
+    fn naming(&self, name: &str) -> impl FnOnce(std::io::Error) -> std::io::Error + use<> {
+        let path = self.dir.join(name);
+        move |e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
     }
 
     pub fn has_eventlog(&self) -> bool {
@@ -107,11 +130,12 @@ impl Artifacts {
 
     /// One batch of eventlog entries from emu-jobtap, written through to the file.
     pub fn job_events(&mut self, events: &[JobEvent]) -> std::io::Result<()> {
+        let named = self.naming(self.eventlog_name);
         let Some(eventlog) = self.eventlog.as_mut() else { return Ok(()) };
-        for e in events {
-            eventlog.write(e.id.0, &e.name, e.t, e.context.as_deref().map(|c| c.get()))?;
-        }
-        eventlog.flush()
+        let written: std::io::Result<()> = events
+            .iter()
+            .try_for_each(|e| eventlog.write(e.id.0, &e.name, e.t, e.context.as_deref().map(|c| c.get())));
+        written.and_then(|()| eventlog.flush()).map_err(named)
     }
 
     pub fn step(&mut self, s: &StepSample) -> std::io::Result<()> {
@@ -123,8 +147,8 @@ impl Artifacts {
             busy_gpus: s.busy_gpus,
             busy_storage_gib: s.busy_storage_gib,
         };
-        self.timeline.record(s.time.0, occupancy)?;
-        self.pernode.storage_sample(s.time.0, &s.storage_by_parent)
+        self.timeline.record(s.time.0, occupancy).map_err(self.naming(UTILIZATION))?;
+        self.pernode.storage_sample(s.time.0, &s.storage_by_parent).map_err(self.naming(self.pernode_name))
     }
 
     pub fn finish(
@@ -134,20 +158,28 @@ impl Artifacts {
         probes: &ProbeTimes,
         wall_seconds: f64,
     ) -> std::io::Result<()> {
+        // Every file gets its chance (on a full disk, the small ones may still fit); the
+        // errors are reported together, each naming its file.
+        let mut errors = Vec::new();
+        let mut attempt = |name: &str, written: std::io::Result<()>| {
+            if let Err(e) = written {
+                errors.push(format!("{}: {e}", self.dir.join(name).display()));
+            }
+        };
         let exit_code = match outcome {
             RunOutcome::Replayed { exit_code } => *exit_code,
             RunOutcome::Failed { reason, diagnostic } => {
-                std::fs::write(self.dir.join("failure.txt"), format!("{reason}\n\n{diagnostic}"))?;
+                attempt(FAILURE, std::fs::write(self.dir.join(FAILURE), format!("{reason}\n\n{diagnostic}")));
                 1
             }
         };
-        self.transitions.finish()?;
-        self.schedule.finish()?;
+        attempt(TRANSITIONS, self.transitions.finish());
+        attempt(SCHEDULE, self.schedule.finish());
         if let Some(eventlog) = self.eventlog {
-            eventlog.finish()?;
+            attempt(self.eventlog_name, eventlog.finish());
         }
-        self.pernode.finish()?;
-        self.timeline.finish()?;
+        attempt(self.pernode_name, self.pernode.finish());
+        attempt(UTILIZATION, self.timeline.finish());
         let facts = RunFacts {
             steps: progress.steps,
             probes: probes.clone(),
@@ -157,8 +189,9 @@ impl Artifacts {
             broker_peak_rss_kb: broker_peak_rss_kb(),
             ..self.facts
         };
-        write_summary(self.dir.join("summary.json"), &self.summary.finish(facts))?;
-        write_report_html(&self.dir)
+        attempt(SUMMARY, write_summary(self.dir.join(SUMMARY), &self.summary.finish(facts)));
+        attempt(REPORT, write_report_html(&self.dir));
+        if errors.is_empty() { Ok(()) } else { Err(std::io::Error::other(errors.join("; "))) }
     }
 }
 

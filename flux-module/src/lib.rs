@@ -5,6 +5,8 @@
 //! `flux-fiction-prepare`) it replays `DIR/config.toml`'s trace against this instance:
 //! it becomes the instance's exec service, submits the trace's jobs, steps simulated time
 //! with the barrier of `ff-engine`, and writes the run's artifacts under `DIR/output`.
+//! Removed before the replay ends, it ends it as interrupted (`shutdown.rs`): the
+//! artifacts are written and the replay's jobs leave the instance.
 //!
 //! Everything that decides *what* to do lives in the sans-IO `ff-engine`; this crate only
 //! carries its commands to Flux and Flux's answers back (one module per conversation).
@@ -17,6 +19,7 @@ mod job_dir_reaper;
 mod jobtap_stream;
 mod probes;
 mod replay;
+mod shutdown;
 mod status;
 mod telemetry;
 
@@ -29,6 +32,7 @@ use flux_bindings::{Flux, FluxError};
 struct Module {
     _status: status::StatusService,
     _control: control::ControlService,
+    _shutdown: shutdown::ShutdownService,
     _replay: Option<replay::ReplayHandle>,
 }
 
@@ -40,7 +44,8 @@ fn setup(h: Flux, args: Vec<String>) -> flux_bindings::Result<Module> {
     };
     let status = status::StatusService::new(h, replay.as_ref().map(replay::ReplayHandle::weak))?;
     let control = control::ControlService::new(h, replay.as_ref().map(replay::ReplayHandle::weak))?;
-    Ok(Module { _status: status, _control: control, _replay: replay })
+    let shutdown = shutdown::ShutdownService::new(h, replay.as_ref().map(replay::ReplayHandle::weak))?;
+    Ok(Module { _status: status, _control: control, _shutdown: shutdown, _replay: replay })
 }
 
 /// The broker calls this on the module's own thread.

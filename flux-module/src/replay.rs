@@ -13,10 +13,11 @@ use std::rc::{Rc, Weak};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use emu_protocol::JobId;
+use emu_protocol::job_manager::{RAISE_TOPIC, RaiseRequest};
 use emu_protocol::module::{ModuleStatus, RunState};
 use ff_engine::{Command, Engine, EngineSettings, ModuleArgs, Now, RunOutcome};
 use ff_inputs::{Config, RequestRules};
-use flux_bindings::handle::{NODEID_ANY, URGENCY_DEFAULT, submit_flags};
+use flux_bindings::handle::{NODEID_ANY, RPC_NORESPONSE, URGENCY_DEFAULT, submit_flags};
 use flux_bindings::{Flux, FluxError, Future, FutureRef, Timer};
 
 use crate::artifacts::Artifacts;
@@ -28,6 +29,9 @@ use crate::probes::{self, Probes};
 use crate::telemetry::Telemetry;
 
 const BATCH_TIMEOUT_TOPIC: &str = "job-manager.set-batch-timeout";
+/// Why a replay torn down before its end stopped (the first line of `failure.txt`).
+const INTERRUPTED: &str = "interrupted: ff-emu was removed before the replay ended \
+                           (flux module remove, or the instance shutting down)";
 
 /// The config file `flux-fiction-prepare` writes into a run directory.
 pub const RUN_CONFIG: &str = "config.toml";
@@ -212,13 +216,25 @@ impl Replay {
     pub fn job_events(&mut self, events: &[emu_protocol::jobtap::JobEvent]) {
         let written = self.artifacts.as_mut().map(|a| a.job_events(events)).transpose();
         if let Err(e) = written {
-            self.abort(format!("could not write eventlog.csv: {e}"));
+            self.abort(format!("could not write {e}"));
         }
+    }
+
+    /// Ends the replay before its end: see `Engine::interrupt`. Only the first call acts.
+    pub fn interrupt(&mut self) {
+        let now = self.now();
+        self.engine.interrupt(INTERRUPTED.to_string(), now);
+        self.drain();
     }
 
     pub fn abort(&mut self, reason: String) {
         let now = self.now();
         self.engine.abort(reason, now);
+    }
+
+    /// Whether a submission has not been answered yet (its job may still need ending).
+    pub fn submitting(&self) -> bool {
+        !self.submits.is_empty()
     }
 
     pub fn status(&self) -> ModuleStatus {
@@ -320,17 +336,23 @@ impl Replay {
                     self.engine.handle_resources(Err(e), now);
                 }
             },
+            Command::Cancel { id, note } => {
+                let raise = RaiseRequest::cancel(id, &note).to_json();
+                if let Err(e) = self.h.rpc(RAISE_TOPIC, Some(&raise), NODEID_ANY, RPC_NORESPONSE) {
+                    tracing::error!("job {id}: could not cancel it: {e}");
+                }
+            }
             Command::JobDone(record) => {
                 tracing::debug!("job {} (trace_idx {}) done: {}", record.jobid.unwrap_or(0), record.trace_idx, record.result);
                 let written = self.artifacts.as_mut().map(|a| a.job_done(&record)).transpose();
                 if let Err(e) = written {
-                    self.abort(format!("could not write job artifacts: {e}"));
+                    self.abort(format!("could not write {e}"));
                 }
             }
             Command::StepDone(sample) => {
                 let written = self.artifacts.as_mut().map(|a| a.step(&sample)).transpose();
                 if let Err(e) = written {
-                    self.abort(format!("could not write the utilization timeline: {e}"));
+                    self.abort(format!("could not write {e}"));
                 }
             }
             Command::Finished(outcome) => self.finish(outcome),
@@ -408,6 +430,19 @@ impl Replay {
             if let Err(e) = telemetry.finish(outcome, &self.engine.progress(), mono) {
                 tracing::error!("could not finish the OpenTelemetry files: {e}");
             }
+        }
+    }
+}
+
+impl Drop for ReplayHandle {
+    /// The module is being removed (`flux module remove`, or the instance shutting down)
+    /// with the replay still running: it ends as interrupted, its artifacts written with
+    /// every job finished so far, and its jobs leave the instance. Runs after the reactor
+    /// has stopped, so no callback holds the replay.
+    fn drop(&mut self) {
+        match self.inner.try_borrow_mut() {
+            Ok(mut r) => r.interrupt(),
+            Err(_) => tracing::error!("the replay is busy at teardown; its artifacts are not finished"),
         }
     }
 }

@@ -1,7 +1,9 @@
-//! Requests ff-emu sends to the plugin (`job-manager.emu-jobtap.<method>`, owner only).
+//! Requests ff-emu sends to the plugin (`job-manager.emu-jobtap.<method>`, owner only:
+//! a guest's request is answered EPERM by libflux before it reaches a handler), and the
+//! broker's `disconnect` for a client that went away.
 
 use emu_protocol::jobtap::{
-    JobtapStatus, STATUS_METHOD, TransitionBatch, WATCH_CANCEL_METHOD, WATCH_METHOD, WatchRequest,
+    DISCONNECT_METHOD, JobtapStatus, STATUS_METHOD, TransitionBatch, WATCH_CANCEL_METHOD, WATCH_METHOD, WatchRequest,
 };
 use flux_bindings::jobtap::{Plugin, State};
 
@@ -38,6 +40,9 @@ pub fn register(p: Plugin, state: &State<Emu>) -> flux_bindings::Result<()> {
         // A no-response request (as ff-emu sends it) makes this a no-op.
         let _ = msg.respond(h, None);
     })?;
+    // The client is gone: its streams are dropped without an answer (nobody would read it).
+    let s = state.clone();
+    p.service_register(DISCONNECT_METHOD, 0, move |_, msg| s.with(|e| e.drop_streams_of(msg)))?;
     let s = state.clone();
     p.service_register(STATUS_METHOD, 0, move |h, msg| {
         let status = s.with(|e| JobtapStatus { counts: e.counts, watchers: e.watcher_count() });

@@ -86,11 +86,24 @@ impl Emu {
     /// end of a stream); other watchers keep theirs.
     pub fn end_streams_of(&mut self, cancel: MsgRef<'_>) {
         let h = self.h;
+        self.remove_streams_of(cancel, |w| {
+            let _ = w.msg.respond_error(h, libc::ENODATA, None);
+        });
+    }
+
+    /// Forgets the watch streams of a client that disconnected (`disconnect` from the broker).
+    pub fn drop_streams_of(&mut self, disconnect: MsgRef<'_>) {
+        self.remove_streams_of(disconnect, |_| {});
+    }
+
+    /// Removes the watchers opened by the sender of `msg`, calling `end` on each; what was
+    /// collected for nobody is discarded.
+    fn remove_streams_of(&mut self, msg: MsgRef<'_>, mut end: impl FnMut(&Watch)) {
         self.watchers.retain(|w| {
-            if !cancel.same_sender(&w.msg) {
+            if !msg.same_sender(&w.msg) {
                 return true;
             }
-            let _ = w.msg.respond_error(h, libc::ENODATA, None);
+            end(w);
             false
         });
         if self.watchers.is_empty() {

@@ -52,3 +52,15 @@ ff_replay() {
 		false
 	} >&5
 }
+
+# ff_holds_finished_jobs RUN_DIR TOTAL: for a run stopped part-way, job_transitions.csv
+# has a row for every job the replay finished (some, not all TOTAL), and summary.json
+# counts them by result and the rest as not-run.
+ff_holds_finished_jobs() {
+	_ff_rows=$(($(wc -l <"$1/output/job_transitions.csv") - 1)) &&
+	echo "# $(basename "$1"): $_ff_rows of $2 jobs finished" >&5 &&
+	test "$_ff_rows" -gt 0 && test "$_ff_rows" -lt "$2" &&
+	jq -e ".jobs_total == $2 and .jobs_not_run == $2 - $_ff_rows
+		and .jobs_completed + .jobs_timeout + .jobs_canceled + .jobs_failed == $_ff_rows" \
+		"$1/output/summary.json" >/dev/null
+}

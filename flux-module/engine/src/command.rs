@@ -105,6 +105,9 @@ pub enum Command {
     QueryContinuationRule,
     /// Ask the scheduler which resources it manages; answer with `Engine::handle_resources`.
     QueryResources,
+    /// Cancel a job of the replay waiting in the instance (`job-manager.raise`, as
+    /// `flux cancel` does); no answer is awaited.
+    Cancel { id: JobId, note: String },
     /// A job left the system; its record is final.
     JobDone(Box<JobRecord>),
     /// A step is complete.

@@ -111,6 +111,9 @@ pub struct Engine {
     barriers: u64,
     /// Set by `record_milestones`; None costs nothing.
     milestones: Option<MilestoneLog>,
+    /// Why the replay was torn down (see `interrupt`): its jobs are gone from `active`, and
+    /// any of them that shows up late (a submission answered, a start request) is ended.
+    interrupted: Option<String>,
 }
 
 impl Engine {
@@ -136,6 +139,7 @@ impl Engine {
             commands: Default::default(),
             barriers: 0,
             milestones: None,
+            interrupted: None,
         })
     }
 
@@ -281,6 +285,10 @@ impl Engine {
                 return self.advance_barrier(now);
             }
         };
+        if let Some(note) = &self.interrupted {
+            let note = note.clone();
+            return self.commands.push_back(Command::Cancel { id, note });
+        }
         let Some(job) = self.active.get_mut(&trace_idx) else { return };
         job.id = Some(id);
         job.real_submit = Some(now.real);
@@ -424,7 +432,11 @@ impl Engine {
         let sim_now = self.now.unwrap_or(SimTime(0));
         let job = trace_idx.and_then(|idx| self.active.get_mut(&idx));
         let Some(job) = job.filter(|j| matches!(j.phase, JobPhase::Queued | JobPhase::Submitting)) else {
-            self.refuse_start(id, "ff-emu: this job was not submitted by the emulator; it cannot run here");
+            let note = match &self.interrupted {
+                Some(reason) => reason.clone(),
+                None => "ff-emu: this job was not submitted by the emulator; it cannot run here".to_string(),
+            };
+            self.refuse_start(id, &note);
             // It holds resources until released all the same: the barrier counts it.
             return self.advance_barrier(now);
         };
@@ -473,6 +485,42 @@ impl Engine {
     pub fn abort(&mut self, reason: String, now: Now) {
         let diagnostic = self.diagnostic(now);
         self.fail(reason, diagnostic);
+    }
+
+    /// The replay is torn down before its end (the module is removed, or the instance shuts
+    /// down): the run ends as failed with `reason` (unless it already ended), and every job
+    /// of the replay still in the instance is ended, so that a new replay there starts on an
+    /// empty machine. A running job is killed as a cancel would (exception, finish, release);
+    /// a waiting one is canceled, and so is one whose submission is answered later; a start
+    /// request that arrives later is refused. Only the first call does anything.
+    pub fn interrupt(&mut self, reason: String, now: Now) {
+        if self.interrupted.is_some() {
+            return;
+        }
+        self.abort(reason.clone(), now);
+        let mut jobs: Vec<&ActiveJob> = self.active.values().collect();
+        jobs.sort_by_key(|j| j.trace.trace_idx);
+        for job in jobs {
+            let Some(id) = job.id else { continue };
+            match job.phase {
+                JobPhase::Running { .. } => {
+                    let note = reason.clone();
+                    self.commands.push_back(Command::Respond {
+                        id,
+                        response: ExecResponse::Exception { kind: "cancel", note },
+                    });
+                    self.commands.push_back(Command::Respond { id, response: ExecResponse::Finish { status: SIGTERM } });
+                    self.commands.push_back(Command::Respond { id, response: ExecResponse::Release });
+                }
+                JobPhase::Submitting | JobPhase::Queued => {
+                    self.commands.push_back(Command::Cancel { id, note: reason.clone() })
+                }
+                JobPhase::Released { .. } => {}
+            }
+        }
+        self.active.clear();
+        self.by_id.clear();
+        self.interrupted = Some(reason);
     }
 
     /// Called when `deadline()` has passed.

@@ -1,5 +1,5 @@
 //! The engine's answers to the unusual: a scheduler without `sched.quiescent`, the wrong
-//! machine, a wait that never ends, a job it did not submit, a cancel.
+//! machine, a wait that never ends, a job it did not submit, a cancel, a replay torn down.
 
 use emu_protocol::JobId;
 use emu_protocol::sched::{AllocQueryReply, ContinuationRule, QuiescentReply};
@@ -139,4 +139,63 @@ fn a_canceled_running_job_is_finished_and_released_at_once() {
             Command::Respond { id, response: ExecResponse::Release },
         ]
     );
+}
+
+#[test]
+fn an_interrupted_replay_fails_and_kills_its_running_job() {
+    let (mut e, id) = started();
+    drain(&mut e);
+    e.interrupt("interrupted: removed".into(), at(0.7));
+    let cmds = drain(&mut e);
+    let (reason, diagnostic) = failure(&cmds).expect("a failure");
+    assert_eq!(reason, "interrupted: removed");
+    assert!(diagnostic.contains("jobs holding resources (emulator's view): 1"), "{diagnostic}");
+    let note = "interrupted: removed".to_string();
+    assert_eq!(
+        cmds[1..],
+        [
+            Command::Respond { id, response: ExecResponse::Exception { kind: "cancel", note } },
+            Command::Respond { id, response: ExecResponse::Finish { status: 15 } },
+            Command::Respond { id, response: ExecResponse::Release },
+        ]
+    );
+    assert!(e.is_over());
+}
+
+#[test]
+fn an_interrupted_replay_cancels_its_waiting_jobs_even_one_answered_later() {
+    let mut e = first_step();
+    e.handle_submitted(0, Ok(JobId(42)), at(0.3));
+    drain(&mut e);
+    e.interrupt("interrupted".into(), at(0.4));
+    let cmds = drain(&mut e);
+    assert_eq!(cmds[1..], [Command::Cancel { id: JobId(42), note: "interrupted".into() }]);
+
+    // Its submission still in flight: canceled once job-ingest answers.
+    let mut e = first_step();
+    e.interrupt("interrupted".into(), at(0.3));
+    assert_eq!(drain(&mut e).len(), 1, "only the failure: the job has no id yet");
+    e.handle_submitted(0, Ok(JobId(42)), at(0.4));
+    assert_eq!(drain(&mut e), [Command::Cancel { id: JobId(42), note: "interrupted".into() }]);
+    // A start request already on its way when it was canceled is refused, not run.
+    e.handle_start_request(JobId(42), Some(0), vec![0], at(0.5));
+    let cmds = drain(&mut e);
+    assert!(matches!(
+        &cmds[0],
+        Command::Respond { id: JobId(42), response: ExecResponse::Exception { kind: "exec", note } } if note == "interrupted"
+    ));
+    assert_eq!(cmds[2], Command::Respond { id: JobId(42), response: ExecResponse::Release });
+}
+
+#[test]
+fn a_replay_that_already_failed_still_ends_its_jobs_when_torn_down() {
+    let (mut e, id) = started();
+    drain(&mut e);
+    e.abort("the emu-jobtap stream ended".into(), at(0.7));
+    assert!(failure(&drain(&mut e)).is_some());
+    e.interrupt("interrupted".into(), at(0.8));
+    let cmds = drain(&mut e);
+    assert!(failure(&cmds).is_none(), "one outcome per run: {cmds:?}");
+    assert_eq!(cmds.len(), 3, "{cmds:?}");
+    assert_eq!(cmds[2], Command::Respond { id, response: ExecResponse::Release });
 }

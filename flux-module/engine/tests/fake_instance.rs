@@ -271,6 +271,7 @@ impl Fake {
                         engine.handle_start_request(id, Some(self.idx_of[&id]), ranks, now);
                     }
                 }
+                Command::Cancel { id, .. } => panic!("job {id} canceled: only a replay torn down cancels"),
                 Command::JobDone(r) => records.push(*r),
                 Command::StepDone(s) => steps.push(s),
                 Command::Milestone(m) => {

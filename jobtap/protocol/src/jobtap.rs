@@ -16,9 +16,15 @@ pub const PLUGIN_NAME: &str = "emu-jobtap";
 /// Streaming request ([`WatchRequest`]): responses are [`TransitionBatch`]es until ENODATA.
 pub const WATCH_METHOD: &str = "watch";
 /// Ends the sender's open watch streams with ENODATA; answers `{}` unless sent without
-/// expecting a response. A watcher that goes away without cancelling stays registered
-/// (a jobtap plugin never sees a client's disconnect) until the plugin is removed.
+/// expecting a response. A watcher that goes away without cancelling is dropped all the
+/// same, when the broker sends [`DISCONNECT_METHOD`] on its behalf.
 pub const WATCH_CANCEL_METHOD: &str = "watch-cancel";
+/// Sent by the broker, not by clients: when a client (or module) goes away, the broker
+/// sends a no-response request to every service it had sent requests to, its topic being
+/// the request's topic with the last word replaced by `disconnect` (flux-core
+/// `librouter/disconnect.c`). For `job-manager.emu-jobtap.watch` that is this method of
+/// the plugin (the job-manager's own `job-manager.disconnect` never sees it).
+pub const DISCONNECT_METHOD: &str = "disconnect";
 /// Request `{}`, response [`JobtapStatus`].
 pub const STATUS_METHOD: &str = "status";
 

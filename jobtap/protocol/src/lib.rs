@@ -3,7 +3,8 @@
 //! Three conversations share these types:
 //! * `ff-emu` <-> `emu-jobtap` (topics under `job-manager.emu-jobtap.*`),
 //! * `ff-emu` <-> flux-core services it talks to directly (exec service protocol of
-//!   `job-manager/start.c`, `job-manager.alloc-query`, the `job-exception` event),
+//!   `job-manager/start.c`, `job-manager.alloc-query`, `job-manager.raise`, the
+//!   `job-exception` event),
 //! * `ff-emu` <-> the scheduler's `sched.quiescent` RPC (TauferLab Fluxion fork).
 //!
 //! Keeping them in one crate that both plugins link means a field renamed on one side
@@ -11,6 +12,7 @@
 
 pub mod exec;
 pub mod job_info;
+pub mod job_manager;
 pub mod jobtap;
 pub mod module;
 pub mod sched;
