@@ -67,7 +67,7 @@ bad_module_load() {
 	! flux module list | grep -q "^ff-emu "
 }
 
-idle_stats='{"error":null,"exit_code":null,"failed_jobs":0,"finished":0,"jobs_total":0,"run_dir":null,"sim_time":null,"started":0,"state":"idle","steps":0,"submitted":0}'
+idle_stats='{"error":null,"exit_code":null,"failed_jobs":0,"finished":0,"jobs_total":0,"pause":"running","run_dir":null,"sim_time":null,"started":0,"state":"idle","steps":0,"submitted":0}'
 
 # watch.py MODE: open a job-manager.emu-jobtap.watch stream and check it.
 #   jobs    submit job A (completes) and job B (held, so it never gets an
