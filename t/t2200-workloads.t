@@ -141,8 +141,7 @@ events() {
 }
 test_expect_success GZIP 'output_compression = "gzip": pernode.json.gz and eventlog.csv.gz hold what the plain files hold' '
 	plain=$FF_RUNS/small.plain/output gz=$FF_RUNS/small.gz/output &&
-	test_path_is_missing "$gz/pernode.json" && test_path_is_missing "$gz/eventlog.csv" &&
-	test_path_is_missing "$plain/pernode.json.gz" &&
+	! test -e "$gz/pernode.json" && ! test -e "$gz/eventlog.csv" && ! test -e "$plain/pernode.json.gz" &&
 	gzip -t "$gz/pernode.json.gz" "$gz/eventlog.csv.gz" &&
 	slices "$plain" >slices.plain && slices "$gz" >slices.gz &&
 	test -s slices.plain && test_cmp slices.plain slices.gz &&
