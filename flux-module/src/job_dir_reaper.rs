@@ -16,7 +16,7 @@ use serde::Deserialize;
 /// The job-manager publishes the ids of the jobs each purge removed.
 const PURGE_EVENT: &str = "job-purge-inactive";
 /// Wall seconds between rounds: the purge itself runs at each heartbeat (0.5 s).
-const ROUND_SECONDS: f64 = 2.0;
+const ROUND_SECONDS: f64 = 1.0;
 
 #[derive(Deserialize)]
 struct PurgeEvent {
