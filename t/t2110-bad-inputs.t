@@ -187,6 +187,8 @@ whole-node-graph-int @ toml:5: \[flux_fiction\] whole_node_graph: expected true 
 step-timeout-zero @ toml:5: \[flux_fiction\] step_timeout: expected a positive number, found 0 @ key step-timeout-zero 'step_timeout = 0'
 step-timeout-huge @ toml:5: \[flux_fiction\] step_timeout: 1e\+?300 s is too long: at most 86400 s @ key step-timeout-huge 'step_timeout = 1e300'
 faketime-lead-negative @ toml:5: \[flux_fiction\] faketime_start_lead: expected a non-negative number @ key faketime-lead-negative 'faketime_start_lead = -1'
+content-gc-negative @ toml:5: \[flux_fiction\] content_gc_interval: expected a non-negative number @ key content-gc-negative 'content_gc_interval = -1'
+content-gc-huge @ toml:5: \[flux_fiction\] content_gc_interval: 100000 s is too long: at most 86400 s @ key content-gc-huge 'content_gc_interval = 100000'
 faketime-string @ toml:5: \[flux_fiction\] faketime: expected true or false @ key faketime-string 'faketime = "no"'
 output-dir-empty @ toml:5: \[flux_fiction\] output_dir: expected a path string, found "" @ key output-dir-empty 'output_dir = ""'
 backend-other @ toml:5: \[flux_fiction\] backend: expected "flux" @ key backend-other 'backend = "slurm"'

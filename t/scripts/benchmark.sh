@@ -14,7 +14,8 @@
 # whole nodes). Besides the wall time, each row gives the broker's CPU seconds (all of the
 # instance's threads, from /usr/bin/time: steadier than wall time on a busy machine), the
 # scheduler probes (and how many only confirmed a continuation pass) with their mean time,
-# and the run directory's size. The last two columns compare the replay's jobs/s with raw
+# the content store's peak size (sampled every second) and the run directory's size. The
+# last two columns compare the replay's jobs/s with raw
 # Flux in the same run: N test-exec jobs (no process runs) submitted at once to a fresh
 # one-node instance with the same Fluxion, and drained; that instance's default resource
 # graph is small and its jobs take one core, so it is an upper bound. After the table, the
@@ -79,16 +80,21 @@ raw_jobs_per_second() {
 }
 
 # sample_segments PID RUNDIR: while PID runs, every second "epoch_seconds jobs_finished
-# broker_cpu_seconds" (the broker's CPU time covers every module, each a thread of it).
+# broker_cpu_seconds content_store_bytes" (the broker's CPU time covers every module, each
+# a thread of it; the content store is the sqlite file and its write-ahead log, found among
+# the broker's open files).
 sample_segments() {
-    local pid=$1 dir=$2 broker="" hz finished
+    local pid=$1 dir=$2 broker="" hz finished store="" bytes
     hz=$(getconf CLK_TCK)
     while kill -0 "$pid" 2>/dev/null; do
         [ -n "$broker" ] || broker=$(pgrep -f "flux-broker.*$dir/" | head -1) || true
+        [ -z "$broker" ] || [ -n "$store" ] ||
+            store=$(find "/proc/$broker/fd" -lname '*/content.sqlite' -printf '%l\n' 2>/dev/null | head -1) || true
         finished=$(jq -r '.progress.finished // 0' "$dir/status.json" 2>/dev/null) || finished=""
         if [ -n "$broker" ] && [ -n "$finished" ]; then
-            awk -v t="$EPOCHREALTIME" -v f="$finished" -v hz="$hz" '{ print t, f, ($14 + $15) / hz }' \
-                "/proc/$broker/stat" 2>/dev/null || true
+            bytes=$(stat -c %s "$store" "$store-wal" 2>/dev/null | awk '{ n += $1 } END { print n + 0 }')
+            awk -v t="$EPOCHREALTIME" -v f="$finished" -v hz="$hz" -v b="${bytes:-0}" \
+                '{ print t, f, ($14 + $15) / hz, b }' "/proc/$broker/stat" 2>/dev/null || true
         fi
         sleep 1
     done
@@ -113,8 +119,8 @@ segment_costs() {
 }
 
 segments=()
-echo "| jobs | policy | wall s | CPU s | jobs/s | ms/job | steps | probes (confirming) | mean probe ms | sim speed-up | broker peak RSS MiB | run dir MiB | FCFS model agreement | raw Flux jobs/s | % of raw |"
-echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"
+echo "| jobs | policy | wall s | CPU s | jobs/s | ms/job | steps | probes (confirming) | mean probe ms | sim speed-up | broker peak RSS MiB | content store peak MiB | run dir MiB | FCFS model agreement | raw Flux jobs/s | % of raw |"
+echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"
 for n in ${jobs//,/ }; do
     cfg=$work/l$n-$policy.toml
     printf '{"sched-fluxion-qmanager": {"queue-policy": "%s"}}\n' "$policy" >"$work/$policy.json"
@@ -137,6 +143,7 @@ EOT
     segments+=("$n jobs, $policy: $(segment_costs "$work/samples-$n")")
     cpu=$(awk '{ printf "%.1f", $1 + $2 }' "$work/cpu-$n")
     mib=$(du -sm "$dir" | cut -f1)
+    store=$(awk '$4 > max { max = $4 } END { printf "%.0f", max / 1048576 }' "$work/samples-$n")
     agreement=-
     if [ "$policy" = fcfs ]; then
         agreement=$(python3 "$here/sched-model.py" "$trace" "${model_format[@]}" --nodes "$nodes" \
@@ -144,9 +151,9 @@ EOT
             --compare "$dir/output/job_transitions.csv" --min-agreement 0 | tail -1 | sed 's/agreement: //')
     fi
     raw=$(raw_jobs_per_second "$n")
-    jq -r --arg n "$n" --arg p "$policy" --arg a "$agreement" --arg cpu "$cpu" --arg mib "$mib" --arg raw "$raw" \
+    jq -r --arg n "$n" --arg p "$policy" --arg a "$agreement" --arg cpu "$cpu" --arg mib "$mib" --arg store "$store" --arg raw "$raw" \
         '(.probes.by_pending | map(.total_ms) | add // 0) as $ms |
-        "| \($n) | \($p) | \(.wall_seconds*100|round/100) | \($cpu) | \(($n|tonumber)/.wall_seconds|round) | \(.wall_seconds*1000/($n|tonumber)*100|round/100) | \(.steps) | \(.probes.count) (\(.probes.confirming)) | \(if .probes.count > 0 then $ms/.probes.count*100|round/100 else 0 end) | \(.speedup|round) | \((.broker_peak_rss_kb // 0)/1024|round) | \($mib) | \($a) | \($raw) | \(($n|tonumber)/.wall_seconds/($raw|tonumber)*100|round) |"' \
+        "| \($n) | \($p) | \(.wall_seconds*100|round/100) | \($cpu) | \(($n|tonumber)/.wall_seconds|round) | \(.wall_seconds*1000/($n|tonumber)*100|round/100) | \(.steps) | \(.probes.count) (\(.probes.confirming)) | \(if .probes.count > 0 then $ms/.probes.count*100|round/100 else 0 end) | \(.speedup|round) | \((.broker_peak_rss_kb // 0)/1024|round) | \($store) | \($mib) | \($a) | \($raw) | \(($n|tonumber)/.wall_seconds/($raw|tonumber)*100|round) |"' \
         "$dir/output/summary.json"
 done
 echo

@@ -27,6 +27,7 @@ pub(crate) fn config_for(path: &Path, format: TraceFormat, system: SystemSpec) -
         step_timeout: 60.0,
         faketime: true,
         faketime_start_lead: 30.0,
+        content_gc_interval: 30.0,
         max_jobs: None,
         output_compression: OutputCompression::Auto,
         otel: Default::default(),

@@ -100,6 +100,7 @@ fn print_facts(cfg: &Config, summary: &TraceSummary, faketime_file: Option<&Path
     println!("faketime_start_lead={}", cfg.faketime_start_lead);
     println!("faketime_file={}", faketime_file.map(|p| p.display().to_string()).unwrap_or_default());
     println!("step_timeout={}", cfg.step_timeout);
+    println!("content_gc_interval={}", cfg.content_gc_interval);
     println!("pause_at={}", pause_at.map(|t| t.to_string()).unwrap_or_default());
     // The inputs as the experiment names them (absolute); the run uses the copies in inputs/.
     // The Flux config and resource file are named when the instance cannot start.

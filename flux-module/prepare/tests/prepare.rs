@@ -42,7 +42,7 @@ fn a_good_config_lays_out_the_run_directory() {
         text(&out.stdout),
         format!(
             "jobs=11\nfirst_submit=1546300800.000000\nnnodes=30\ncores_per_node=16\ngpus_per_node=0\n\
-             faketime=true\nfaketime_start_lead=30\nfaketime_file={}\nstep_timeout=60\npause_at=\ntrace={}\n\
+             faketime=true\nfaketime_start_lead=30\nfaketime_file={}\nstep_timeout=60\ncontent_gc_interval=30\npause_at=\ntrace={}\n\
              flux_config={}\nresource_file=\notel_enabled=false\notel_endpoint=\notel_service_name=flux-fiction\n",
             run.join("faketime").display(),
             fixtures().join("10-backfill.csv").display(),

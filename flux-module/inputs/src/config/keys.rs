@@ -88,6 +88,7 @@ pub(crate) const KEYS: &[KeySpec] = &[
     read("step_timeout", PositiveFloat),
     read("faketime", Bool),
     read("faketime_start_lead", NonNegativeFloat),
+    read("content_gc_interval", NonNegativeFloat),
     read("rabbit_nodes_per_rack", PositiveInt),
     read("rabbit_shares_per_rack", PositiveInt),
     read("rabbit_share_gib", PositiveInt),

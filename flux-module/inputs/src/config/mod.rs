@@ -137,6 +137,9 @@ pub struct Config {
     /// `faketime_start_lead` (seconds, default 30): the fake clock starts this long before
     /// the first submit, to absorb the instance's start-up.
     pub faketime_start_lead: f64,
+    /// `content_gc_interval` (seconds, default 30; 0 turns it off): how often, in
+    /// wall-clock time, `flux gc` reclaims the KVS versions the content store keeps.
+    pub content_gc_interval: f64,
     /// `max_jobs` (optional): replay only the first N jobs of the trace.
     pub max_jobs: Option<u64>,
     pub output_compression: OutputCompression,
@@ -165,10 +168,11 @@ impl Default for OtelSettings {
 }
 
 const DEFAULT_STEP_TIMEOUT: f64 = 60.0;
-/// The most `step_timeout` and `faketime_start_lead` may be: a day. A step that takes
+/// The most `step_timeout`, `faketime_start_lead` and `content_gc_interval` may be: a day. A step that takes
 /// longer is stuck, and larger values overflow the clocks they are added to.
 const MAX_WAIT_SECONDS: f64 = 86_400.0;
 const DEFAULT_FAKETIME_START_LEAD: f64 = 30.0;
+const DEFAULT_CONTENT_GC_INTERVAL: f64 = 30.0;
 const DEFAULT_OUTPUT_DIR: &str = "output";
 /// `name=` of the `#DW jobdw` directive when `rabbit_storage_name` is not set.
 const DEFAULT_DW_NAME: &str = "rabbit";
@@ -262,6 +266,8 @@ impl Config {
             faketime: settings.bool("faketime").unwrap_or(true),
             faketime_start_lead: seconds_at_most(&settings, "faketime_start_lead", MAX_WAIT_SECONDS)?
                 .unwrap_or(DEFAULT_FAKETIME_START_LEAD),
+            content_gc_interval: seconds_at_most(&settings, "content_gc_interval", MAX_WAIT_SECONDS)?
+                .unwrap_or(DEFAULT_CONTENT_GC_INTERVAL),
             max_jobs: settings.int("max_jobs"),
             output_compression: resolve_output_compression(&settings)?,
             otel,
@@ -554,6 +560,7 @@ mod tests {
         assert_eq!(cfg.flux_config["sched-fluxion-qmanager"]["queue-policy"], "easy");
         assert_eq!(cfg.resource, ResourceSource::Synthetic);
         assert_eq!((cfg.step_timeout, cfg.faketime, cfg.faketime_start_lead), (60.0, true, 30.0));
+        assert_eq!(cfg.content_gc_interval, 30.0);
         assert!(cfg.warnings.is_empty());
     }
 

@@ -15,6 +15,9 @@
 //!   of every commit that updates it, grows with every job the instance ever held.
 //! * `[heartbeat] period = "0.5s"`: the job-manager purges at most 100 jobs per
 //!   heartbeat; at the default 2 s that is 50 jobs a second, less than a replay finishes.
+//! * `[kvs] checkpoint-period = "10s"`: flux-core's content store keeps every version of
+//!   the KVS; `flux gc` (run by flux-fiction-run during the replay) can only reclaim blobs
+//!   older than the last checkpoint, and without a period the KVS checkpoints only at exit.
 
 use std::path::Path;
 
@@ -25,6 +28,7 @@ use crate::config::Config;
 
 const INACTIVE_JOBS_KEPT: i64 = 1000;
 const HEARTBEAT_PERIOD: &str = "0.5s";
+const KVS_CHECKPOINT_PERIOD: &str = "10s";
 
 /// TOML text of the broker config, with `resource.path = r_path` and `resource.noverify = true`.
 /// Other `[resource]` keys the user set are kept; a different `path` or a false `noverify`
@@ -86,6 +90,7 @@ pub fn broker_config(cfg: &Config, r_path: &Path) -> Result<String, SystemError>
         ("ingest", "batch-count", toml::Value::from(1)),
         ("job-manager", "inactive-num-limit", toml::Value::from(INACTIVE_JOBS_KEPT)),
         ("heartbeat", "period", toml::Value::from(HEARTBEAT_PERIOD)),
+        ("kvs", "checkpoint-period", toml::Value::from(KVS_CHECKPOINT_PERIOD)),
     ] {
         let entry = table.entry(section).or_insert_with(|| toml::Table::new().into());
         let entry = entry.as_table_mut().ok_or_else(|| error(section, "must be an object".to_string()))?;
@@ -190,11 +195,14 @@ mod tests {
         assert_eq!(t["job-manager"]["inactive-num-limit"].as_integer(), Some(1000));
         assert_eq!(t["heartbeat"]["period"].as_str(), Some("0.5s"));
         assert_eq!(t["ingest"]["batch-count"].as_integer(), Some(1));
+        assert_eq!(t["kvs"]["checkpoint-period"].as_str(), Some("10s"));
 
-        let user = json!({"job-manager": {"inactive-num-limit": 5}, "heartbeat": {"period": "2s"}});
+        let user = json!({"job-manager": {"inactive-num-limit": 5}, "heartbeat": {"period": "2s"},
+                          "kvs": {"checkpoint-period": "1m"}});
         cfg.flux_config = user.as_object().unwrap().clone();
         let t: toml::Table = broker_config(&cfg, &r).unwrap().parse().unwrap();
         assert_eq!(t["job-manager"]["inactive-num-limit"].as_integer(), Some(5));
         assert_eq!(t["heartbeat"]["period"].as_str(), Some("2s"));
+        assert_eq!(t["kvs"]["checkpoint-period"].as_str(), Some("1m"));
     }
 }

@@ -198,6 +198,7 @@ mod tests {
             "[heartbeat]\nperiod = \"0.5s\"\n\n\
              [ingest]\nbatch-count = 1\n\n\
              [job-manager]\ninactive-num-limit = 1000\n\n\
+             [kvs]\ncheckpoint-period = \"10s\"\n\n\
              [modules.resource]\nargs = [\"noverify\", \"monitor-force-up\"]\n\n\
              [resource]\nexclude = \"0\"\nnoverify = true\npath = \"/run/instance/R.json\"\n\n\
              [sched-fluxion-qmanager]\nqueue-policy = \"easy\"\n"
