@@ -8,7 +8,9 @@
 # 256-node machine (fixed seed, as many jobs as the largest N), replayed on 256 nodes x 16
 # cores, one SWF processor = one node. --trace replays any trace instead (SWF or sacct
 # CSV, plain or gzip), e.g. an archive log such as lublin_256.swf; give its machine with
-# --nodes, --cores-per-node and, for SWF, --procs-per-node.
+# --nodes, --cores-per-node and, for SWF, --procs-per-node. --load L generates the
+# workload at offered load L (flux-fiction-generate --load); --no-raw skips the raw Flux
+# measurement (for very long runs, where it would take as long again).
 #
 # --whole-node-graph replays with `whole_node_graph = true` (every job of these traces takes
 # whole nodes). Besides the wall time, each row gives the broker's CPU seconds (all of the
@@ -24,17 +26,18 @@
 #
 # usage: t/scripts/benchmark.sh [--jobs 1000,10000] [--policy fcfs] [--no-faketime] [--keep DIR]
 #            [--trace FILE] [--nodes 256] [--cores-per-node 16] [--procs-per-node 1] [--seed 1]
-#            [--whole-node-graph]
+#            [--whole-node-graph] [--load L] [--no-raw]
 set -euo pipefail
 FLUX_PREFIX=${FLUX_PREFIX:-/opt/flux}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 run=${FLUX_FICTION_RUN:-$repo/build/flux-fiction-run}
 generate=${FLUX_FICTION_GENERATE:-$repo/build/flux-fiction-generate}
-jobs=1000,10000 policy=fcfs extra=() keep="" trace="" nodes=256 cores=16 ppn=1 seed=1 whole=false
+jobs=1000,10000 policy=fcfs extra=() keep="" trace="" nodes=256 cores=16 ppn=1 seed=1 whole=false load=() raw_run=true
 usage() {
     echo "usage: $0 [--jobs N,M] [--policy fcfs|easy|conservative] [--no-faketime] [--keep DIR]" >&2
     echo "       [--trace FILE] [--nodes N] [--cores-per-node N] [--procs-per-node N] [--seed N] [--whole-node-graph]" >&2
+    echo "       [--load L] [--no-raw]" >&2
     exit 2
 }
 while [ $# -gt 0 ]; do
@@ -49,6 +52,8 @@ while [ $# -gt 0 ]; do
         --procs-per-node) ppn=$2; shift ;;
         --seed) seed=$2; shift ;;
         --whole-node-graph) whole=true ;;
+        --load) load=(--load "$2"); shift ;;
+        --no-raw) raw_run=false ;;
         *) usage ;;
     esac
     shift
@@ -61,8 +66,8 @@ if [ -z "$trace" ]; then
     [ -x "$generate" ] || { echo "$generate not found: build first (meson compile -C build)" >&2; exit 1; }
     most=$(tr ',' '\n' <<<"$jobs" | sort -n | tail -1)
     trace=$work/lublin-$nodes-seed$seed.swf
-    "$generate" --model lublin --nodes "$nodes" --jobs "$most" --seed "$seed" -o "$trace"
-    echo "trace: $("$generate" --version) --model lublin --nodes $nodes --jobs $most --seed $seed" >&2
+    "$generate" --model lublin --nodes "$nodes" --jobs "$most" --seed "$seed" "${load[@]}" -o "$trace"
+    echo "trace: $("$generate" --version) --model lublin --nodes $nodes --jobs $most --seed $seed ${load[*]}" >&2
 else
     [ -f "$trace" ] || { echo "$trace not found" >&2; exit 1; }
     trace=$(cd "$(dirname "$trace")" && pwd)/$(basename "$trace")
@@ -150,10 +155,11 @@ EOT
             --procs-per-node "$ppn" --max-jobs "$n" --policy fcfs \
             --compare "$dir/output/job_transitions.csv" --min-agreement 0 | tail -1 | sed 's/agreement: //')
     fi
-    raw=$(raw_jobs_per_second "$n")
+    raw=-
+    [ "$raw_run" = false ] || raw=$(raw_jobs_per_second "$n")
     jq -r --arg n "$n" --arg p "$policy" --arg a "$agreement" --arg cpu "$cpu" --arg mib "$mib" --arg store "$store" --arg raw "$raw" \
         '(.probes.by_pending | map(.total_ms) | add // 0) as $ms |
-        "| \($n) | \($p) | \(.wall_seconds*100|round/100) | \($cpu) | \(($n|tonumber)/.wall_seconds|round) | \(.wall_seconds*1000/($n|tonumber)*100|round/100) | \(.steps) | \(.probes.count) (\(.probes.confirming)) | \(if .probes.count > 0 then $ms/.probes.count*100|round/100 else 0 end) | \(.speedup|round) | \((.broker_peak_rss_kb // 0)/1024|round) | \($store) | \($mib) | \($a) | \($raw) | \(($n|tonumber)/.wall_seconds/($raw|tonumber)*100|round) |"' \
+        "| \($n) | \($p) | \(.wall_seconds*100|round/100) | \($cpu) | \(($n|tonumber)/.wall_seconds|round) | \(.wall_seconds*1000/($n|tonumber)*100|round/100) | \(.steps) | \(.probes.count) (\(.probes.confirming)) | \(if .probes.count > 0 then $ms/.probes.count*100|round/100 else 0 end) | \(.speedup|round) | \((.broker_peak_rss_kb // 0)/1024|round) | \($store) | \($mib) | \($a) | \($raw) | \(if $raw == "-" then "-" else ($n|tonumber)/.wall_seconds/($raw|tonumber)*100|round end) |"' \
         "$dir/output/summary.json"
 done
 echo
