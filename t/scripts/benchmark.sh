@@ -97,7 +97,7 @@ sample_segments() {
             store=$(find "/proc/$broker/fd" -lname '*/content.sqlite' -printf '%l\n' 2>/dev/null | head -1) || true
         finished=$(jq -r '.progress.finished // 0' "$dir/status.json" 2>/dev/null) || finished=""
         if [ -n "$broker" ] && [ -n "$finished" ]; then
-            bytes=$(stat -c %s "$store" "$store-wal" 2>/dev/null | awk '{ n += $1 } END { print n + 0 }')
+            bytes=$(stat -c %s "$store" "$store-wal" 2>/dev/null | awk '{ n += $1 } END { print n + 0 }') || true
             awk -v t="$EPOCHREALTIME" -v f="$finished" -v hz="$hz" -v b="${bytes:-0}" \
                 '{ print t, f, ($14 + $15) / hz, b }' "/proc/$broker/stat" 2>/dev/null || true
         fi
